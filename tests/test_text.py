@@ -1,0 +1,50 @@
+"""Tokenizer: vocabulary from the templates, padding, and unknown-word errors."""
+
+import pytest
+
+from imi.data.digits import digit_tokenizer
+from imi.data.text import Tokenizer, Vocabulary
+from imi.errors import UnknownWordError
+
+
+def test_vocabulary_is_the_template_words():
+    vocab = digit_tokenizer().vocab
+    assert set(vocab.words) == {
+        "put", "on", "the", "remove", "move", "to", "expand", "compress",
+        "top", "bottom", "left", "right", "middle",
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    }  # fmt: skip
+    assert vocab.itos[:2] == ("<pad>", "<unk>")
+
+
+def test_batch_pads_and_reports_lengths():
+    tok = digit_tokenizer()
+    ids, lengths = tok.batch(["move zero to the left", "remove one", ""])
+    assert ids.shape == (3, 5)
+    assert lengths.tolist() == [5, 2, 0]
+    assert ids[1, 2:].tolist() == [0, 0, 0] and ids[2].tolist() == [0] * 5
+    assert tok.decode(ids[0].tolist()) == "move zero to the left"
+
+
+def test_case_and_punctuation_are_ignored():
+    tok = digit_tokenizer()
+    assert tok.encode("Move ZERO to the left!") == tok.encode("move zero to the left")
+
+
+def test_empty_instruction_means_no_change():
+    ids, lengths = digit_tokenizer().batch(["", "   "])
+    assert lengths.tolist() == [0, 0] and ids.shape == (2, 1)
+
+
+def test_unknown_words_are_named_with_suggestions():
+    with pytest.raises(UnknownWordError) as err:
+        digit_tokenizer().encode("mvoe zero to the lefft please")
+    assert err.value.words == ["mvoe", "lefft", "please"]
+    message = str(err.value)
+    assert "'mvoe' (did you mean move" in message
+    assert "'lefft' (did you mean left" in message
+
+
+def test_lenient_mode_maps_to_unk():
+    tok = Tokenizer(Vocabulary.build(["take off the glasses"]), strict=False)
+    assert tok.encode("take off the hat") == [tok.vocab.id("take"), tok.vocab.id("off"), tok.vocab.id("the"), 1]
