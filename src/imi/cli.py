@@ -33,7 +33,7 @@ def user_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ImiError, IndexError, FileNotFoundError) as err:
+        except (ImiError, IndexError, FileNotFoundError, ValueError) as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
 
@@ -106,6 +106,93 @@ def data_digits(
         rng = np.random.default_rng(seed)
         path = triplet_figure(ds.batch(rng.integers(0, len(ds), show)), out)
         console.print(f"wrote {path}")
+
+
+def parse_overrides(args: list[str]) -> dict[str, str]:
+    """``["--train.lr", "1e-4", "--model.ch=32"]`` → ``{"train.lr": "1e-4", "model.ch": "32"}``."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or ("." not in arg.split("=")[0] and not arg.startswith("--variant")):
+            raise ImiError(f"unexpected argument {arg!r}; overrides look like --train.lr 1e-4 or --model.ch=32")
+        key, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(args):
+                raise ImiError(f"--{key} needs a value")
+            value = args[i + 1]
+            i += 1
+        out[key] = value
+        i += 1
+    return out
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def train(
+    ctx: typer.Context,
+    preset: Annotated[
+        str, typer.Option(help="digits-paper (the paper's sizes) or digits-small (CPU-sized).")
+    ] = "digits-small",
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: runs/NNNNN-<preset>).")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the run in this folder exactly where it stopped.")
+    ] = None,
+    export: Annotated[Path | None, typer.Option(help="At the end, copy the inference checkpoint here.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit.")] = False,
+) -> None:
+    """Train a model. Override any setting with dotted flags: --train.lr 1e-4 --model.ch 32.
+
+    Multi-process: torchrun --nproc_per_node=2 -m imi train ... (same flags).
+    """
+    from imi.config import resolve
+    from imi.training.loop import Trainer, describe, next_run_dir
+
+    overrides = parse_overrides(ctx.args)
+    if resume is not None:
+        if overrides or run_dir is not None:
+            raise ImiError("--resume continues a run with its saved config; drop the overrides and --run-dir")
+        trainer = Trainer(None, resume, resume=True)
+    else:
+        config = resolve(preset, overrides)
+        if dry_run:
+            typer.echo(describe(config))
+            return
+        trainer = Trainer(config, run_dir or next_run_dir(Path("runs"), preset))
+    try:
+        if trainer.dist.is_main:
+            console.print(f"run folder: {trainer.run_dir}  (step {trainer.step} of {trainer.total_steps})")
+        trainer.fit()
+        if export is not None and trainer.dist.is_main:
+            from imi.training.checkpoint import export_checkpoint
+
+            export_checkpoint(trainer.run_dir, export)
+            console.print(f"exported the checkpoint to {export}")
+    finally:
+        trainer.dist.close()
+
+
+@app.command()
+@user_errors
+def edit(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped name (digits) or a checkpoint / run folder.")],
+    instructions: Annotated[list[str], typer.Argument(help="One or more instructions, applied in order.")],
+    image: Annotated[Path, typer.Option("--image", help="Input image (any size/mode; converted and resized).")],
+    out: Annotated[Path, typer.Option("--out", help="The final image.")],
+    strip: Annotated[Path | None, typer.Option(help="Also save the whole sequence as one strip image.")] = None,
+    seed: Annotated[int, typer.Option(help="Noise seed (edit i uses seed + i).")] = 0,
+) -> None:
+    """Apply a chain of edits: imi edit digits --image in.png "move zero to the left" --out out.png."""
+    from imi.pipeline import Editor
+    from imi.viz import strip_image
+
+    editor = Editor.from_pretrained(checkpoint)
+    steps = editor.edit_sequence(image, instructions, seed=seed)
+    steps[-1].save(out)
+    console.print(f"wrote {out}")
+    if strip is not None:
+        strip_image(steps, ["input", *instructions]).save(strip)
+        console.print(f"wrote {strip}")
 
 
 def main() -> None:

@@ -50,3 +50,186 @@ class DigitDataConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+ACTIVATIONS = ("linear", "tanh", "sigmoid")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Network sizes (SPEC §3). Defaults are the paper's digit model.
+
+    Attributes:
+        channels: image channels (1 digits, 3 avatars).
+        image_size: side of the square images; a power of two ≥ 16.
+        ch: base width of the DCGAN conv stacks (paper 64; doubles per stage).
+        d_im, d_i, d_fc: sizes of φim, φi_T, φfc.
+        d_emb: word embedding size of the instruction LSTM.
+        d_dis: hidden size of FC_Dis (W_d φd + W_fc φfc).
+        z_dim: noise size.
+        output: generator output activation (linear / tanh / sigmoid).
+        aux_labels: add the digit auxiliary heads (digit, x, y, w, h).
+        vocab_size: number of token ids (set from the tokenizer).
+    """
+
+    channels: int = 1
+    image_size: int = 64
+    ch: int = 64
+    d_im: int = 1024
+    d_i: int = 128
+    d_fc: int = 128
+    d_emb: int = 128
+    d_dis: int = 1024
+    z_dim: int = 100
+    output: str = "linear"
+    aux_labels: bool = True
+    vocab_size: int = 25
+
+    def __post_init__(self) -> None:
+        for name in ("channels", "ch", "d_im", "d_i", "d_fc", "d_emb", "d_dis", "z_dim", "vocab_size"):
+            _check(getattr(self, name) >= 1, name, f"must be ≥ 1, got {getattr(self, name)}")
+        size = self.image_size
+        _check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
+        _check(self.output in ACTIVATIONS, "output", f"unknown activation {self.output!r}; choose {ACTIVATIONS}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and bookkeeping (SPEC §4).
+
+    Attributes:
+        batch_size: images per step and process.
+        epochs: passes over the train split; ``max_steps`` > 0 stops earlier.
+        lr, beta1, beta2: Adam.
+        lambda_rr, lambda_rw, lambda_fr, lambda_gfr, lambda_f: loss weights of (21)/(22).
+        seed: seeds weights, noise, the (c_r, c_w, x) draw and the data order.
+        log_every, sample_every, checkpoint_every: in steps.
+        device: "auto", "cpu", "cuda", "cuda:1" …
+        bf16: bfloat16 autocast for the forward passes.
+        threads: CPU threads per process; 0 = all cores divided by processes.
+    """
+
+    batch_size: int = 64
+    epochs: int = 20
+    max_steps: int = 0
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lambda_rr: float = 1.0
+    lambda_rw: float = 0.5
+    lambda_fr: float = 0.5
+    lambda_gfr: float = 2.0
+    lambda_f: float = 2.0
+    seed: int = 0
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    device: str = "auto"
+    bf16: bool = False
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "epochs", "log_every", "sample_every", "checkpoint_every"):
+            _check(getattr(self, name) >= 1, name, f"must be ≥ 1, got {getattr(self, name)}")
+        for name in ("max_steps", "threads"):
+            _check(getattr(self, name) >= 0, name, f"must be ≥ 0, got {getattr(self, name)}")
+        _check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
+        for name in ("beta1", "beta2"):
+            _check(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
+        for name in ("lambda_rr", "lambda_rw", "lambda_fr", "lambda_gfr", "lambda_f"):
+            _check(getattr(self, name) >= 0, name, f"must be ≥ 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything a run needs; saved with the run as ``config.json``."""
+
+    preset: str
+    variant: str = "imi-paper"
+    data: DigitDataConfig = DigitDataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentConfig:
+        try:
+            return cls(
+                preset=d["preset"],
+                variant=d.get("variant", "imi-paper"),
+                data=DigitDataConfig(**d["data"]),
+                model=ModelConfig(**d["model"]),
+                train=TrainConfig(**d["train"]),
+            )
+        except (KeyError, TypeError) as err:
+            raise ConfigError(f"not an IMI experiment config: {err}") from None
+
+
+PRESETS: dict[str, ExperimentConfig] = {
+    # The paper's digit model: ~27M parameters, ~40 images/s on 2 CPU cores.
+    "digits-paper": ExperimentConfig(preset="digits-paper"),
+    # Half the channels and a 256-d image code: practical on 2 CPU cores.
+    "digits-small": ExperimentConfig(
+        preset="digits-small",
+        model=ModelConfig(ch=32, d_im=256, d_dis=256),
+    ),
+}
+
+
+def _parse_value(field: str, current: object, text: str) -> object:
+    if isinstance(current, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{field}: expected true/false, got {text!r}")
+    if current is None and text.lower() in ("none", "null", ""):
+        return None
+    try:
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+    except ValueError:
+        raise ConfigError(f"{field}: expected a {type(current).__name__}, got {text!r}") from None
+    return text
+
+
+def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:
+    """A preset with dotted overrides applied, e.g. ``{"train.lr": "1e-4"}``."""
+    import difflib
+    from dataclasses import replace
+
+    if preset not in PRESETS:
+        raise ConfigError(f"preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    config = PRESETS[preset]
+    sections: dict[str, dict[str, object]] = {"data": {}, "model": {}, "train": {}}
+    top: dict[str, object] = {}
+    for key, text in (overrides or {}).items():
+        section, _, name = key.partition(".")
+        if section == "variant" and not name:
+            top["variant"] = text
+            continue
+        known = sections.get(section)
+        fields = getattr(config, section).__dataclass_fields__ if known is not None else {}
+        if name not in fields:
+            all_keys = [f"{s}.{f}" for s in sections for f in getattr(config, s).__dataclass_fields__]
+            near = difflib.get_close_matches(key, all_keys, n=3)
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise ConfigError(f"{key}: no such setting{hint}")
+        known[name] = _parse_value(key, getattr(getattr(config, section), name), text)
+    built = {}
+    for section, values in sections.items():
+        try:
+            built[section] = replace(getattr(config, section), **values)
+        except ConfigError as err:
+            raise ConfigError(f"{section}.{err}") from None
+    return replace(config, **top, **built)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import torch
+from PIL import Image, ImageDraw
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -12,22 +14,26 @@ import matplotlib.pyplot as plt
 from imi.data.digits import TripletBatch
 
 
-def triplet_figure(batch: TripletBatch, path: str | Path, columns: int = 2) -> Path:
-    """Save source | instruction | target panels, like the paper's Fig. 5/6.
+def triplet_figure(
+    batch: TripletBatch, path: str | Path, columns: int = 2, generated: torch.Tensor | None = None
+) -> Path:
+    """Save source | instruction | target [| generated] panels, like the paper's Fig. 5/6.
 
     Args:
         batch: a rendered batch (uint8 images ``(B, 1, S, S)``).
         path: output file; the format follows the suffix (PNG, PDF, SVG …).
         columns: how many triplets side by side.
+        generated: optional uint8 ``(B, 1, S, S)`` model outputs for a fourth panel.
     """
     n = len(batch)
+    per = 3 if generated is None else 4
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, 3 * columns, figsize=(2.2 * 3 * columns, 1.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, per * columns, figsize=(2.2 * per * columns, 1.6 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, text in enumerate(batch.instructions()):
         r, c = divmod(i, columns)
-        src, txt, tgt = axes[r, 3 * c : 3 * c + 3]
+        src, txt, tgt = axes[r, per * c : per * c + 3]
         src.imshow(batch.source[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
         tgt.imshow(batch.target[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
         txt.text(
@@ -43,8 +49,31 @@ def triplet_figure(batch: TripletBatch, path: str | Path, columns: int = 2) -> P
             src.set_title("source", fontsize=9)
             txt.set_title("instruction", fontsize=9)
             tgt.set_title("target", fontsize=9)
+        if generated is not None:
+            gen = axes[r, per * c + 3]
+            gen.imshow(generated[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
+            if r == 0:
+                gen.set_title("generated", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def strip_image(images: list, captions: list[str], scale: int = 2) -> Image.Image:
+    """Images side by side with a caption under each (an edit sequence as one picture)."""
+    w, h = images[0].width * scale, images[0].height * scale
+    pad, text_h = 4, 28
+    canvas = Image.new("RGB", (len(images) * (w + pad) + pad, h + text_h + 2 * pad), "white")
+    draw = ImageDraw.Draw(canvas)
+    for i, (im, caption) in enumerate(zip(images, captions, strict=True)):
+        x = pad + i * (w + pad)
+        canvas.paste(im.convert("RGB").resize((w, h), Image.NEAREST), (x, pad))
+        words, lines = caption.split(), [""]
+        for word in words:  # wrap to the image width, two lines at most
+            if draw.textlength((lines[-1] + " " + word).strip()) > w and lines[-1]:
+                lines.append("")
+            lines[-1] = (lines[-1] + " " + word).strip()
+        draw.multiline_text((x, pad + h + 2), "\n".join(lines[:2]), fill="black", spacing=1)
+    return canvas

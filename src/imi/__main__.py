@@ -1,0 +1,5 @@
+"""``python -m imi`` (also what ``torchrun -m imi`` runs)."""
+
+from imi.cli import main
+
+main()

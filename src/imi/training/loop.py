@@ -1,0 +1,211 @@
+"""The training loop: data order, logging, samples, checkpoints and resume.
+
+The data order is a pure function of the step: step ``s`` is batch
+``s mod steps_per_epoch`` of epoch ``s // steps_per_epoch``, read through a
+seeded permutation of the train split, and each rank takes its own slice of
+the global batch. So the only data position to save is the step, and a
+resumed run sees exactly the batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from imi.config import ConfigError, ExperimentConfig
+from imi.data.digits import DigitBenchmark, DigitTriplets, TripletBatch, digit_tokenizer
+from imi.images import normalize
+from imi.models.imi import build_model
+from imi.pipeline import Editor
+from imi.training import checkpoint as ckpt
+from imi.training.distributed import Dist, setup
+from imi.training.stats import StatsWriter
+from imi.training.step import NonFiniteLoss, StepBatch, train_step
+
+SAMPLE_ITEMS = 8
+
+
+class TrainingError(RuntimeError):
+    """Training stopped for a reason the user must look at (e.g. a NaN loss)."""
+
+
+def next_run_dir(root: Path, preset: str) -> Path:
+    """``root/00001-<preset>``, numbered after the highest existing run."""
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"(\d{5})-", p.name))]
+    return root / f"{max(numbers, default=0) + 1:05d}-{preset}"
+
+
+class Trainer:
+    """Trains one experiment into one run folder (see :mod:`imi.training.checkpoint`).
+
+    Args:
+        config: the resolved experiment; ignored when resuming (the run's own
+            ``config.json`` is used, so a resumed run cannot drift).
+        run_dir: the run folder (created if needed).
+        resume: continue from ``run_dir/train_state.safetensors``.
+        dist: process group; set up from the environment when None.
+    """
+
+    def __init__(self, config: ExperimentConfig | None, run_dir: Path, resume: bool = False, dist: Dist | None = None):
+        self.run_dir = Path(run_dir)
+        if resume:
+            config, _, _ = ckpt.read_config(self.run_dir)
+        if config is None:
+            raise ConfigError("a new run needs a config")
+        self.config = config
+        cfg = config.train
+        self.dist = dist or setup(cfg.device, cfg.threads)
+        torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
+
+        self.tokenizer = digit_tokenizer()
+        self.model_config = config.model
+        if config.model.vocab_size != len(self.tokenizer.vocab):
+            raise ConfigError(
+                f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
+            )
+        bench = DigitBenchmark(config.data)
+        self.train_set, self.dev_set = bench.split("train"), bench.split("dev")
+        global_batch = cfg.batch_size * self.dist.world
+        if global_batch > len(self.train_set):
+            raise ConfigError(
+                f"train.batch_size: {cfg.batch_size} × {self.dist.world} processes "
+                f"> {len(self.train_set)} train triplets"
+            )
+        self.steps_per_epoch = len(self.train_set) // global_batch
+        total = cfg.epochs * self.steps_per_epoch
+        self.total_steps = min(total, cfg.max_steps) if cfg.max_steps else total
+
+        self.model = build_model(config.variant, config.model).to(self.dist.device)
+        self.dist.sync_module(self.model)
+        enc = self.model.encoder_parameters()
+        adam = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2)}
+        self.opt_d = torch.optim.Adam([*self.model.dis.parameters(), *enc], **adam)
+        self.opt_g = torch.optim.Adam([*self.model.gen.parameters(), *enc], **adam)
+        # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
+        self.rng = torch.Generator().manual_seed(cfg.seed * 1009 + self.dist.rank)
+        self.step = 0
+        self.stats = StatsWriter(self.run_dir / "stats.jsonl", enabled=self.dist.is_main)
+        self.editor = Editor(self.model, config, self.tokenizer)
+        self._sample_batch = self.dev_set.batch(np.arange(min(SAMPLE_ITEMS, len(self.dev_set))))
+
+        if self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self.step = ckpt.load_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng)
+            self.stats.truncate_after(self.step)
+        elif self.dist.is_main:
+            ckpt.write_config(self.run_dir, config, list(self.tokenizer.vocab.itos), 0)
+
+    def batch_indices(self, step: int) -> np.ndarray:
+        """This rank's train-split indices for ``step``."""
+        epoch, j = divmod(step, self.steps_per_epoch)
+        order = _epoch_permutation(len(self.train_set), self.config.train.seed, epoch)
+        b, world = self.config.train.batch_size, self.dist.world
+        start = (j * world + self.dist.rank) * b
+        return order(np.arange(start, start + b))
+
+    def to_step_batch(self, batch: TripletBatch) -> StepBatch:
+        dev, out = self.dist.device, self.config.model.output
+        return StepBatch(
+            source=normalize(batch.source, out).to(dev),
+            target=normalize(batch.target, out).to(dev),
+            tokens=batch.tokens.to(dev),
+            lengths=batch.lengths.to(dev),
+            source_labels=batch.source_labels.to(dev),
+            target_labels=batch.target_labels.to(dev),
+        )
+
+    def fit(self) -> Path:
+        """Train to ``total_steps``; returns the run folder."""
+        cfg = self.config.train
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.dist.is_main, desc="train", unit="step")
+        tick, images, window = time.perf_counter(), 0, []
+        try:
+            while self.step < self.total_steps:
+                self.model.train()
+                batch = self.to_step_batch(self.train_set.batch(self.batch_indices(self.step)))
+                try:
+                    stats = train_step(self.model, batch, cfg, self.opt_d, self.opt_g, self.rng, self.dist)
+                except NonFiniteLoss as err:
+                    raise TrainingError(
+                        f"loss became non-finite at step {self.step + 1} ({err}); training stopped. The last good "
+                        f"checkpoint in {self.run_dir} is intact: lower train.lr, or try train.bf16=false"
+                    ) from None
+                self.step += 1
+                images += cfg.batch_size * self.dist.world
+                window.append(stats)
+                if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                    # Means over the steps since the last report: update_d becomes the share of D updates.
+                    mean = {k: float(np.mean([w[k] for w in window])) for k in window[0] if k != "draw"}
+                    rate = images / (time.perf_counter() - tick)
+                    self.stats.report(
+                        self.step, {**mean, "images_per_s": rate, "epoch": self.step / self.steps_per_epoch}
+                    )
+                    bar.set_postfix(L_D=f"{mean['loss_d']:.3f}", L_G=f"{mean['loss_g']:.3f}", img_s=f"{rate:.0f}")
+                    tick, images, window = time.perf_counter(), 0, []
+                if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
+                    self.save_samples()
+                if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    self.save_checkpoint()
+                bar.update(1)
+        finally:
+            bar.close()
+        return self.run_dir
+
+    def save_checkpoint(self) -> None:
+        if self.dist.is_main:
+            vocab = list(self.tokenizer.vocab.itos)
+            ckpt.save_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng, self.step)
+            ckpt.save_pretrained(self.run_dir, self.model, self.config, vocab, self.step)
+
+    def save_samples(self) -> None:
+        """The fixed dev grid: source | instruction | target | generated."""
+        if not self.dist.is_main:
+            return
+        from imi.viz import triplet_figure
+
+        self.model.eval()
+        b = self._sample_batch
+        generated = self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0)
+        (self.run_dir / "samples").mkdir(exist_ok=True)
+        triplet_figure(b, self.run_dir / "samples" / f"step-{self.step:07d}.png", generated=generated)
+        self.model.train()
+
+
+def _epoch_permutation(n: int, seed: int, epoch: int):
+    from imi.data.permutation import Permutation
+
+    return Permutation(n, seed * 7919 + epoch + 1)
+
+
+def evaluate_fmatch(trainer: Trainer, split: DigitTriplets, items: int = 256, seed: int = 0) -> float:
+    """Mean feature-matching loss (16) on the first ``items`` of a split (model selection, §5.3).
+
+    Uses draw 2 of eq. (20), the edit itself (source + instruction → target).
+    Batch norm runs in training mode, as in the loss being trained, on a copy
+    of the model so the running statistics of the real one are untouched.
+    """
+    from imi.training.step import compute_losses
+
+    model = copy.deepcopy(trainer.model).train()
+    gen = torch.Generator().manual_seed(seed)
+    values, n = [], min(items, len(split))
+    with torch.no_grad():
+        for start in range(0, n, 64):
+            b = trainer.to_step_batch(split.batch(np.arange(start, min(start + 64, n))))
+            z = torch.randn(b.source.shape[0], model.config.z_dim, generator=gen).to(b.source.device)
+            values.append(float(compute_losses(model, b, trainer.config.train, 2, z)["fmatch"]))
+    return float(np.mean(values))
+
+
+def describe(config: ExperimentConfig) -> str:
+    """The resolved config as pretty JSON (``--dry-run``)."""
+    return json.dumps(config.to_dict(), indent=2)

@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny configs and a tiny trained checkpoint."""
+
+from pathlib import Path
+
+import pytest
+
+from imi.config import ExperimentConfig, resolve
+
+# Small enough that a step takes milliseconds on one core.
+TINY = {
+    "model.ch": "8",
+    "model.d_im": "32",
+    "model.d_dis": "32",
+    "model.d_i": "16",
+    "model.d_fc": "16",
+    "model.d_emb": "16",
+    "model.z_dim": "8",
+    "train.batch_size": "16",
+    "train.log_every": "5",
+    "train.sample_every": "1000",
+    "train.checkpoint_every": "1000",
+    "train.threads": "1",
+    "data.train_per_class": "20",
+    "data.test_per_class": "5",
+}
+
+
+def tiny_config(**overrides: str) -> ExperimentConfig:
+    return resolve("digits-small", {**TINY, **overrides})
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A run folder trained for a few steps (weights, training state, stats)."""
+    from imi.training.loop import Trainer
+
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    Trainer(tiny_config(**{"train.max_steps": "10"}), run).fit()
+    return run

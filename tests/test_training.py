@@ -1,0 +1,149 @@
+"""Training: it learns, it resumes exactly after SIGKILL, it stops on NaN, it runs on 2 processes."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+from safetensors.torch import load_file, save_file
+
+from imi.config import ConfigError, resolve
+from imi.training import step as step_module
+from imi.training.checkpoint import load_pretrained, read_config, training_state_step
+from imi.training.loop import Trainer, TrainingError, evaluate_fmatch
+from imi.training.stats import read_stats
+
+from .conftest import TINY, tiny_config
+
+
+def test_feature_matching_loss_falls(tmp_path):
+    trainer = Trainer(tiny_config(**{"train.max_steps": "150", "train.lr": "1e-3"}), tmp_path / "run")
+    before = evaluate_fmatch(trainer, trainer.dev_set, items=64)
+    trainer.fit()
+    after = evaluate_fmatch(trainer, trainer.dev_set, items=64)
+    assert after < 0.75 * before, (before, after)
+
+
+def _cli_train(run_dir: Path, *extra: str) -> list[str]:
+    flags = [
+        a for k, v in {**TINY, "train.max_steps": "100", "train.checkpoint_every": "10"}.items() for a in (f"--{k}", v)
+    ]
+    return [sys.executable, "-m", "imi", "train", "--run-dir", str(run_dir), *flags, *extra]
+
+
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
+    reference = tmp_path / "reference"
+    subprocess.run(_cli_train(reference), check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli_train(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    # Wait on an observable condition: the first training state is on disk.
+    while not (killed / "train_state.safetensors").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved_step = training_state_step(killed)
+    assert 10 <= saved_step < 100, "the kill must land mid-run"
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "imi", "train", "--resume", str(killed)], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    ref_stats = {s["step"]: s for s in read_stats(reference / "stats.jsonl")}
+    new_stats = {s["step"]: s for s in read_stats(killed / "stats.jsonl")}
+    assert sorted(new_stats) == sorted(ref_stats)  # no duplicated or missing reports
+    for step_no in (s for s in ref_stats if s > saved_step):
+        for key in ("loss_d", "loss_g", "fmatch", "update_d"):
+            assert new_stats[step_no][key] == ref_stats[step_no][key], (step_no, key)
+    a, b = load_file(str(reference / "model.safetensors")), load_file(str(killed / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    real = step_module.compute_losses
+    calls = {"n": 0}
+
+    def poisoned(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] > 12:
+            out["loss_d"] = out["loss_d"] * float("nan")
+        return out
+
+    monkeypatch.setattr(step_module, "compute_losses", poisoned)
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_config(**{"train.max_steps": "20", "train.checkpoint_every": "10"}), run)
+    with pytest.raises(TrainingError, match=r"non-finite at step 13.*last good checkpoint"):
+        trainer.fit()
+    assert read_config(run)[2] == 10
+    load_pretrained(run)  # the step-10 weights load
+
+
+def _ddp_worker(rank: int, world: int, port: int, run_dir: str, out_dir: str) -> None:
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world),
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))  # fmt: skip
+    trainer = Trainer(tiny_config(**{"train.max_steps": "8"}), Path(run_dir))
+    first = trainer.batch_indices(0)
+    trainer.fit()
+    state = {k: v.contiguous() for k, v in trainer.model.state_dict().items()}
+    save_file({**state, "first_batch": torch.from_numpy(first)}, f"{out_dir}/rank{rank}.safetensors")
+    trainer.dist.close()
+
+
+def test_two_process_gloo_keeps_ranks_identical(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path / "run"), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = load_file(str(tmp_path / "rank0.safetensors")), load_file(str(tmp_path / "rank1.safetensors"))
+    assert not set(r0.pop("first_batch").tolist()) & set(r1.pop("first_batch").tolist())  # disjoint shards
+    initial = Trainer(tiny_config(), tmp_path / "fresh").model.state_dict()
+    changed = [k for k in r0 if k.endswith("weight") and not torch.equal(r0[k], initial[k])]
+    assert changed, "training must have moved the weights"
+    for k in r0:
+        assert torch.equal(r0[k], r1[k]), k
+    stats = read_stats(tmp_path / "run" / "stats.jsonl")  # only rank 0 logs
+    assert [s["step"] for s in stats] == [5, 8]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"model.ch": "-4"}, "model.ch"),
+        ({"model.output": "relu"}, "model.output"),
+        ({"train.batch_size": "100000"}, "train.batch_size"),
+        ({"train.lr": "0"}, "train.lr"),
+        ({"data.dev_fraction": "2"}, "data.dev_fraction"),
+        ({"train.nope": "1"}, "train.nope"),
+        ({"variant": "gpt"}, "variant"),
+        ({"train.device": "cuda:7"} if not torch.cuda.is_available() else {"train.device": "tpu"}, "train.device"),
+    ],
+)
+def test_bad_config_fails_before_training(tmp_path, overrides, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        Trainer(tiny_config(**overrides), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset 'digits-huge'"):
+        resolve("digits-huge")
+
+
+def test_data_order_is_a_pure_function_of_the_step(tmp_path):
+    t = Trainer(tiny_config(), tmp_path / "run")
+    assert np.array_equal(t.batch_indices(7), t.batch_indices(7))
+    epoch = np.concatenate([t.batch_indices(s) for s in range(t.steps_per_epoch)])
+    assert len(set(epoch.tolist())) == len(epoch)  # no item twice within an epoch
+    assert not np.array_equal(t.batch_indices(0), t.batch_indices(t.steps_per_epoch))  # reshuffled next epoch
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["format"] == "imi-checkpoint"
