@@ -147,3 +147,13 @@ def test_data_order_is_a_pure_function_of_the_step(tmp_path):
     assert len(set(epoch.tolist())) == len(epoch)  # no item twice within an epoch
     assert not np.array_equal(t.batch_indices(0), t.batch_indices(t.steps_per_epoch))  # reshuffled next epoch
     assert json.loads((tmp_path / "run" / "config.json").read_text())["format"] == "imi-checkpoint"
+
+
+def test_bf16_autocast_trains(tmp_path):
+    config = tiny_config(**{"train.max_steps": "4", "train.bf16": "true", "train.log_every": "2"})
+    trainer = Trainer(config, tmp_path / "r")
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.fit()
+    stats = read_stats(tmp_path / "r" / "stats.jsonl")
+    assert all(np.isfinite(s["loss_d"]) and np.isfinite(s["loss_g"]) for s in stats)
+    assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items() if k.endswith("weight"))

@@ -19,6 +19,12 @@ def _check(ok: bool, field: str, message: str) -> None:
         raise ConfigError(f"{field}: {message}")
 
 
+def _at_least(config: object, bound: float, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        _check(value >= bound, name, f"must be ≥ {bound}, got {value}")
+
+
 @dataclass(frozen=True)
 class DigitDataConfig:
     """The digit manipulation benchmark (SPEC §2).
@@ -43,8 +49,8 @@ class DigitDataConfig:
 
     def __post_init__(self) -> None:
         _check((self.idx_images is None) == (self.idx_labels is None), "idx_images/idx_labels", "give both or neither")
-        _check(self.train_per_class >= 1, "train_per_class", f"must be ≥ 1, got {self.train_per_class}")
-        _check(self.test_per_class >= 0, "test_per_class", f"must be ≥ 0, got {self.test_per_class}")
+        _at_least(self, 1, "train_per_class")
+        _at_least(self, 0, "test_per_class")
         _check(0.0 < self.dev_fraction < 1.0, "dev_fraction", f"must be in (0, 1), got {self.dev_fraction}")
         _check(8 <= self.image_size <= 256, "image_size", f"must be in [8, 256], got {self.image_size}")
 
@@ -86,8 +92,7 @@ class ModelConfig:
     vocab_size: int = 25
 
     def __post_init__(self) -> None:
-        for name in ("channels", "ch", "d_im", "d_i", "d_fc", "d_emb", "d_dis", "z_dim", "vocab_size"):
-            _check(getattr(self, name) >= 1, name, f"must be ≥ 1, got {getattr(self, name)}")
+        _at_least(self, 1, "channels", "ch", "d_im", "d_i", "d_fc", "d_emb", "d_dis", "z_dim", "vocab_size")
         size = self.image_size
         _check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
         _check(self.output in ACTIVATIONS, "output", f"unknown activation {self.output!r}; choose {ACTIVATIONS}")
@@ -132,15 +137,12 @@ class TrainConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "epochs", "log_every", "sample_every", "checkpoint_every"):
-            _check(getattr(self, name) >= 1, name, f"must be ≥ 1, got {getattr(self, name)}")
-        for name in ("max_steps", "threads"):
-            _check(getattr(self, name) >= 0, name, f"must be ≥ 0, got {getattr(self, name)}")
+        _at_least(self, 1, "batch_size", "epochs", "log_every", "sample_every", "checkpoint_every")
+        _at_least(self, 0, "max_steps", "threads")
         _check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
         for name in ("beta1", "beta2"):
             _check(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
-        for name in ("lambda_rr", "lambda_rw", "lambda_fr", "lambda_gfr", "lambda_f"):
-            _check(getattr(self, name) >= 0, name, f"must be ≥ 0, got {getattr(self, name)}")
+        _at_least(self, 0, "lambda_rr", "lambda_rw", "lambda_fr", "lambda_gfr", "lambda_f")
 
     def to_dict(self) -> dict:
         return asdict(self)

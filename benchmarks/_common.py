@@ -1,0 +1,40 @@
+"""Shared helpers of the benchmark scripts (timing, machine line)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from imi.config import resolve
+from imi.training.loop import Trainer
+from imi.training.step import train_step
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def make_trainer(preset: str, **overrides: str) -> Trainer:
+    quiet = {"train.log_every": "100000", "train.sample_every": "100000", "train.checkpoint_every": "100000"}
+    run = Path(tempfile.mkdtemp(prefix=f"imi-bench-{preset}-"))
+    return Trainer(resolve(preset, {**quiet, **overrides}), run)
+
+
+def train_images_per_s(trainer: Trainer, steps: int, warmup: int = 3) -> float:
+    """Images per second over ``steps`` full training steps (data rendering included)."""
+
+    def one(i: int) -> None:
+        batch = trainer.to_step_batch(trainer.train_set.batch(trainer.batch_indices(i)))
+        train_step(trainer.model, batch, trainer.config.train, trainer.opt_d, trainer.opt_g, trainer.rng, trainer.dist)
+
+    for i in range(warmup):
+        one(i)
+    start = time.perf_counter()
+    for i in range(warmup, warmup + steps):
+        one(i)
+    return steps * trainer.config.train.batch_size * trainer.dist.world / (time.perf_counter() - start)

@@ -1,0 +1,56 @@
+"""Edit latency at batch 1 and throughput at batch 64, per model size, in one run.
+
+    python benchmarks/inference.py [--repeats 50]
+
+Random weights: speed does not depend on training. Latency is the median of
+``Editor.edit`` on a 64×64 uint8 array (preprocessing and tokenizing included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from _common import machine
+from imi.config import PRESETS
+from imi.data.digits import digit_tokenizer
+from imi.models.imi import build_model
+from imi.pipeline import Editor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args()
+    torch.set_num_threads(torch.get_num_threads())
+    image = np.zeros((64, 64), np.uint8)
+    image[20:40, 25:35] = 255
+    source = torch.from_numpy(image)[None, None].repeat(64, 1, 1, 1)
+    for preset in ("digits-small", "digits-paper"):
+        config = PRESETS[preset]
+        editor = Editor(build_model(config.variant, config.model).eval(), config, digit_tokenizer())
+        for _ in range(5):
+            editor.edit(image, "move zero to the left")
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            editor.edit(image, "move zero to the left")
+            times.append(time.perf_counter() - start)
+        tokens, lengths = editor.tokenizer.batch(["move zero to the left"] * 64)
+        editor.edit_tensors(source, tokens, lengths, 0)
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < 3:
+            editor.edit_tensors(source, tokens, lengths, 0)
+            n += 64
+        rate = n / (time.perf_counter() - start)
+        print(f"{preset:13s} batch 1: {1000 * statistics.median(times):6.2f} ms/edit (median of {args.repeats})"
+              f" | batch 64: {rate:8.0f} edits/s")  # fmt: skip
+    print(f"machine: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
