@@ -66,7 +66,6 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
         self.tokenizer = digit_tokenizer()
-        self.model_config = config.model
         if config.model.vocab_size != len(self.tokenizer.vocab):
             raise ConfigError(
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
