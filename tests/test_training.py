@@ -32,6 +32,33 @@ def test_feature_matching_loss_falls(tmp_path):
     assert after < 0.75 * before, (before, after)
 
 
+def test_time_budget_stops_the_run_and_resume_counts_time_already_spent(tmp_path):
+    config = tiny_config(**{"train.max_steps": "100000", "train.max_minutes": "0.005"})  # 0.3 s
+    first = Trainer(config, tmp_path / "run")
+    first.fit()
+    assert 1 <= first.step < 100000 and first.elapsed_s >= 0.3
+    again = Trainer(None, tmp_path / "run", resume=True)
+    assert again.elapsed_s == first.elapsed_s
+    again.fit()
+    assert again.step == first.step  # nothing left of the budget
+
+
+def test_validation_exports_the_checkpoint_with_the_lowest_score(tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_config(**{"train.max_steps": "40", "train.checkpoint_every": "10", "train.lr": "1e-3"}), run)
+    trainer.fit()
+    scores = [(s["step"], s["val_fmatch"]) for s in read_stats(run / "stats.jsonl", "val_fmatch")]
+    assert [step for step, _ in scores] == [10, 20, 30, 40]
+    best_step, best = min(scores, key=lambda s: s[1])
+    assert read_config(run / "best")[2] == best_step and trainer.best_val == best
+    best_weights, last_weights = (
+        load_file(str(run / "best" / "model.safetensors")),
+        load_file(str(run / "model.safetensors")),
+    )
+    same = all(torch.equal(best_weights[k], last_weights[k]) for k in last_weights)
+    assert same == (best_step == 40)
+
+
 def _cli_train(run_dir: Path, *extra: str) -> list[str]:
     flags = [
         a for k, v in {**TINY, "train.max_steps": "100", "train.checkpoint_every": "10"}.items() for a in (f"--{k}", v)
@@ -59,8 +86,11 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
         [sys.executable, "-m", "imi", "train", "--resume", str(killed)], capture_output=True, text=True
     )
     assert resumed.returncode == 0, resumed.stderr
-    ref_stats = {s["step"]: s for s in read_stats(reference / "stats.jsonl")}
-    new_stats = {s["step"]: s for s in read_stats(killed / "stats.jsonl")}
+    ref_stats = {s["step"]: s for s in read_stats(reference / "stats.jsonl", "loss_d")}
+    new_stats = {s["step"]: s for s in read_stats(killed / "stats.jsonl", "loss_d")}
+    ref_val = read_stats(reference / "stats.jsonl", "val_fmatch")
+    assert ref_val == read_stats(killed / "stats.jsonl", "val_fmatch")
+    assert len(ref_val) == 10
     assert sorted(new_stats) == sorted(ref_stats)  # no duplicated or missing reports
     for step_no in (s for s in ref_stats if s > saved_step):
         for key in ("loss_d", "loss_g", "fmatch", "update_d"):
@@ -82,7 +112,9 @@ def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypat
 
     monkeypatch.setattr(step_module, "compute_losses", poisoned)
     run = tmp_path / "run"
-    trainer = Trainer(tiny_config(**{"train.max_steps": "20", "train.checkpoint_every": "10"}), run)
+    trainer = Trainer(
+        tiny_config(**{"train.max_steps": "20", "train.checkpoint_every": "10", "train.val_items": "0"}), run
+    )
     with pytest.raises(TrainingError, match=r"non-finite at step 13.*last good checkpoint"):
         trainer.fit()
     assert read_config(run)[2] == 10
@@ -113,7 +145,7 @@ def test_two_process_gloo_keeps_ranks_identical(tmp_path):
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k
     stats = read_stats(tmp_path / "run" / "stats.jsonl")  # only rank 0 logs
-    assert [s["step"] for s in stats] == [5, 8]
+    assert [(s["step"], "val_fmatch" in s) for s in stats] == [(5, False), (8, False), (8, True)]
 
 
 @pytest.mark.parametrize(
@@ -154,6 +186,6 @@ def test_bf16_autocast_trains(tmp_path):
     trainer = Trainer(config, tmp_path / "r")
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     trainer.fit()
-    stats = read_stats(tmp_path / "r" / "stats.jsonl")
-    assert all(np.isfinite(s["loss_d"]) and np.isfinite(s["loss_g"]) for s in stats)
+    stats = read_stats(tmp_path / "r" / "stats.jsonl", "loss_d")
+    assert stats and all(np.isfinite(s["loss_d"]) and np.isfinite(s["loss_g"]) for s in stats)
     assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items() if k.endswith("weight"))

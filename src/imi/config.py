@@ -115,6 +115,11 @@ class TrainConfig:
         device: "auto", "cpu", "cuda", "cuda:1" …
         bf16: bfloat16 autocast for the forward passes.
         threads: CPU threads per process; 0 = all cores divided by processes.
+        max_minutes: wall-clock training budget, summed over resumes; 0 = none.
+            Runs stop at the first step past it (equal budgets, issue 5).
+        val_items: dev triplets scored by the feature-matching loss at every
+            checkpoint; the lowest so far is exported to ``best/`` (model
+            selection, paper §5.3). 0 disables it.
     """
 
     batch_size: int = 64
@@ -135,10 +140,12 @@ class TrainConfig:
     device: str = "auto"
     bf16: bool = False
     threads: int = 0
+    max_minutes: float = 0.0
+    val_items: int = 256
 
     def __post_init__(self) -> None:
         _at_least(self, 1, "batch_size", "epochs", "log_every", "sample_every", "checkpoint_every")
-        _at_least(self, 0, "max_steps", "threads")
+        _at_least(self, 0, "max_steps", "threads", "max_minutes", "val_items")
         _check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
         for name in ("beta1", "beta2"):
             _check(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")

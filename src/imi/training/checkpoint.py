@@ -125,11 +125,16 @@ def save_training_state(
     opt_g: torch.optim.Optimizer,
     rng: torch.Generator,
     step: int,
+    extra: dict | None = None,
 ) -> None:
-    """Everything exact resume needs, in one safetensors file."""
+    """Everything exact resume needs, in one safetensors file.
+
+    ``extra`` holds JSON-able loop bookkeeping (elapsed time, best validation
+    score) returned by :func:`load_training_state`.
+    """
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors["rng"] = rng.get_state()
-    meta: dict = {"step": step}
+    meta: dict = {"step": step, "extra": extra or {}}
     _flatten_optimizer("opt_d", opt_d, tensors, meta)
     _flatten_optimizer("opt_g", opt_g, tensors, meta)
     _atomic(
@@ -155,8 +160,8 @@ def training_state_step(run_dir: str | Path) -> int:
 
 def load_training_state(
     run_dir: Path, model: IMIModel, opt_d: torch.optim.Optimizer, opt_g: torch.optim.Optimizer, rng: torch.Generator
-) -> int:
-    """Restore a training state in place; returns the step to continue from."""
+) -> tuple[int, dict]:
+    """Restore a training state in place; returns ``(step to continue from, extra)``."""
     file = run_dir / STATE
     tensors = _load_tensors(file)
     meta = _state_meta(file)
@@ -164,7 +169,7 @@ def load_training_state(
     _unflatten_optimizer("opt_d", opt_d, tensors, meta)
     _unflatten_optimizer("opt_g", opt_g, tensors, meta)
     rng.set_state(tensors["rng"])
-    return int(meta["step"])
+    return int(meta["step"]), dict(meta.get("extra", {}))
 
 
 def export_checkpoint(run_dir: str | Path, dest: str | Path) -> Path:

@@ -30,6 +30,7 @@ from imi.training.stats import StatsWriter
 from imi.training.step import NonFiniteLoss, StepBatch, train_step
 
 SAMPLE_ITEMS = 8
+BEST = "best"  # sub-folder holding the checkpoint selected by validation
 
 
 class TrainingError(RuntimeError):
@@ -91,6 +92,8 @@ class Trainer:
         # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
         self.rng = torch.Generator().manual_seed(cfg.seed * 1009 + self.dist.rank)
         self.step = 0
+        self.elapsed_s = 0.0  # training wall-clock, summed over resumes (train.max_minutes)
+        self.best_val = float("inf")  # lowest validation feature-matching loss so far
         self.stats = StatsWriter(self.run_dir / "stats.jsonl", enabled=self.dist.is_main)
         self.editor = Editor(self.model, config, self.tokenizer)
         self._sample_batch = self.dev_set.batch(np.arange(min(SAMPLE_ITEMS, len(self.dev_set))))
@@ -98,7 +101,9 @@ class Trainer:
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
-            self.step = ckpt.load_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng)
+            self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng)
+            self.elapsed_s = float(extra.get("elapsed_s", 0.0))
+            self.best_val = float(extra.get("best_val", float("inf")))
             self.stats.truncate_after(self.step)
         elif self.dist.is_main:
             ckpt.write_config(self.run_dir, config, list(self.tokenizer.vocab.itos), 0)
@@ -122,13 +127,27 @@ class Trainer:
             target_labels=batch.target_labels.to(dev),
         )
 
+    def budget_spent(self) -> bool:
+        """True once ``train.max_minutes`` of training time are used (all ranks agree)."""
+        limit = self.config.train.max_minutes * 60
+        if not limit:
+            return False
+        # Any rank past the limit stops them all, so every process stops at the same step.
+        return bool(self.dist.mean(torch.tensor(float(self.elapsed_s >= limit))) > 0)
+
     def fit(self) -> Path:
-        """Train to ``total_steps``; returns the run folder."""
+        """Train to ``total_steps`` or to the time budget; returns the run folder.
+
+        The budget counts the steps themselves (data, forward, backward,
+        update), not checkpoints, samples or validation.
+        """
         cfg = self.config.train
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.dist.is_main, desc="train", unit="step")
         tick, images, window = time.perf_counter(), 0, []
+        spent = self.budget_spent()
         try:
-            while self.step < self.total_steps:
+            while self.step < self.total_steps and not spent:
+                started = time.perf_counter()
                 self.model.train()
                 batch = self.to_step_batch(self.train_set.batch(self.batch_indices(self.step)))
                 try:
@@ -139,9 +158,12 @@ class Trainer:
                         f"checkpoint in {self.run_dir} is intact: lower train.lr, or try train.bf16=false"
                     ) from None
                 self.step += 1
+                self.elapsed_s += time.perf_counter() - started
                 images += cfg.batch_size * self.dist.world
+                spent = self.budget_spent()
+                last = self.step == self.total_steps or spent
                 window.append(stats)
-                if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                if self.step % cfg.log_every == 0 or last:
                     # Means over the steps since the last report: update_d becomes the share of D updates.
                     mean = {k: float(np.mean([w[k] for w in window])) for k in window[0] if k != "draw"}
                     rate = images / (time.perf_counter() - tick)
@@ -150,19 +172,34 @@ class Trainer:
                     )
                     bar.set_postfix(L_D=f"{mean['loss_d']:.3f}", L_G=f"{mean['loss_g']:.3f}", img_s=f"{rate:.0f}")
                     tick, images, window = time.perf_counter(), 0, []
-                if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
+                if self.step % cfg.sample_every == 0 or last:
                     self.save_samples()
-                if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                if self.step % cfg.checkpoint_every == 0 or last:
+                    self.validate()
                     self.save_checkpoint()
                 bar.update(1)
         finally:
             bar.close()
         return self.run_dir
 
+    def validate(self) -> None:
+        """Score the dev split; export the weights to ``best/`` when the score is the lowest so far."""
+        items = self.config.train.val_items
+        if not (self.dist.is_main and items):
+            return
+        value = evaluate_fmatch(self, self.dev_set, items)
+        self.stats.report(self.step, {"val_fmatch": value})
+        if value < self.best_val:
+            self.best_val = value
+            best = self.run_dir / BEST
+            best.mkdir(exist_ok=True)
+            ckpt.save_pretrained(best, self.model, self.config, list(self.tokenizer.vocab.itos), self.step)
+
     def save_checkpoint(self) -> None:
         if self.dist.is_main:
             vocab = list(self.tokenizer.vocab.itos)
-            ckpt.save_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng, self.step)
+            extra = {"elapsed_s": self.elapsed_s, "best_val": self.best_val}
+            ckpt.save_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng, self.step, extra)
             ckpt.save_pretrained(self.run_dir, self.model, self.config, vocab, self.step)
 
     def save_samples(self) -> None:

@@ -25,5 +25,7 @@ class StatsWriter:
             self.path.write_text("".join(line + "\n" for line in keep))
 
 
-def read_stats(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+def read_stats(path: Path, key: str | None = None) -> list[dict]:
+    """All records of ``stats.jsonl``, or only those holding ``key`` (e.g. "loss_d", "val_fmatch")."""
+    records = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+    return [r for r in records if key is None or key in r]
