@@ -23,6 +23,8 @@ from imi.errors import ImiError
 app = typer.Typer(help="Image manipulation with natural-language instructions.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect the data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+recognizer_app = typer.Typer(help="The recogniser that judges digit edits.", no_args_is_help=True)
+app.add_typer(recognizer_app, name="recognizer")
 console = Console()
 
 
@@ -193,6 +195,79 @@ def edit(
     if strip is not None:
         strip_image(steps, ["input", *instructions]).save(strip)
         console.print(f"wrote {strip}")
+
+
+@app.command("eval")
+@user_errors
+def eval_(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped name, a checkpoint / run folder, or copy-source.")],
+    split: Annotated[str, typer.Option(help="train, dev or test.")] = "test",
+    limit: Annotated[int | None, typer.Option(help="Evaluate N triplets spread over the split (default: all).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default runs/eval/NAME-SPLIT).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Triplets per batch.")] = 512,
+    seed: Annotated[int, typer.Option(help="Noise seed.")] = 0,
+    recognizer: Annotated[Path | None, typer.Option(help="Recogniser folder (default: the shipped one).")] = None,
+) -> None:
+    """SSIM, edit accuracy, RS@1/5 and preservation per action, next to copy-source."""
+    from imi.eval.run import evaluate_checkpoint, print_report
+
+    doc, folder = evaluate_checkpoint(checkpoint, split, limit, out, batch_size, seed, recognizer)
+    print_report(doc, folder, console)
+
+
+@app.command()
+@user_errors
+def analyze(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped name or a checkpoint / run folder.")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default runs/analyze/NAME).")] = None,
+) -> None:
+    """Instruction-vector maps (Fig. 7-9); with a run folder also curves and model selection (Fig. 12)."""
+    from imi.eval.analyze import analyze_checkpoint
+
+    doc, folder, written = analyze_checkpoint(checkpoint, out)
+    table = Table(title=f"instruction vectors of {checkpoint}")
+    table.add_column("finding")
+    table.add_column("value", justify="right")
+    for key, value in doc["findings"].items():
+        table.add_row(key, f"{value:+.3f}")
+    console.print(table)
+    if doc["selection"]:
+        sel = doc["selection"]
+        console.print(f"model selection: step {sel['best_step']} has the lowest validation feature matching "
+                      f"({sel['best_val_fmatch']:.4f}) of {len(sel['scores'])} checkpoints")  # fmt: skip
+    console.print("wrote " + ", ".join(str(p) for p in [folder / "analysis.json", *written]))
+
+
+@recognizer_app.command("train")
+@user_errors
+def recognizer_train(
+    out: Annotated[Path, typer.Option(help="Where the recogniser is written if it passes the gate.")] = Path(
+        "runs/recognizer"
+    ),
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 3000,
+    width: Annotated[int, typer.Option(help="Reader width (channels of its first block).")] = 16,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (0 = all cores).")] = 0,
+) -> None:
+    """Train the judge on train-glyph renders; it is saved only if every head passes the gate on test glyphs."""
+    import torch
+
+    from imi.data.digits import DigitBenchmark
+    from imi.eval.recognizer import GATE, RecognizerConfig, RecognizerError, measure, passes_gate, save_recognizer
+    from imi.eval.recognizer import train_recognizer as train_judge
+
+    config = RecognizerConfig(width=width, steps=steps, seed=seed, threads=threads)
+    if threads:
+        torch.set_num_threads(threads)
+    bench = DigitBenchmark()
+    judge = train_judge(config, bench.train_pool)
+    judge.accuracy = measure(judge, bench.test_pool)
+    console.print(json.dumps(judge.accuracy))
+    if not passes_gate(judge.accuracy):
+        raise RecognizerError(f"the recogniser missed the {GATE:.1%} gate on test-glyph renders; nothing saved")
+    command = f"imi recognizer train --out {out} --steps {steps} --width {width} --seed {seed}"
+    save_recognizer(out, judge, {"command": command, "held_out": "all 37 scenes of every test-pool glyph"})
+    console.print(f"passed the gate; wrote {out}")
 
 
 def main() -> None:

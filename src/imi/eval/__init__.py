@@ -1,0 +1,1 @@
+"""Evaluation: SSIM, the recogniser that judges edits, metrics, ``imi eval`` and ``imi analyze``."""
