@@ -100,11 +100,12 @@ def test_box_mask_and_preservation_on_known_cases():
     mask = box_mask(labels, 6)
     assert mask[0].sum() == 4 and mask[0, :2, :2].all()  # one cell of a 3×3 grid on 6 px
     assert not mask[1].any() and mask[2].all()
+    grown = box_mask(labels, 6, grow=1)
+    assert grown[0].sum() == 9 and grown[0, :3, :3].all()  # dilation by one pixel, clipped at the edge
     source = torch.zeros(3, 1, 64, 64, dtype=torch.uint8)
     noisy = source.clone()
     noisy[:, :, :21, :21] = 200  # a change inside the first cell only
-    full = box_mask(labels, 64)
-    kept = preservation(noisy, source, full)
+    kept = preservation(noisy, source, labels, labels)
     assert kept[0] == 1.0  # everything outside the changed cell is untouched
     assert kept[1] < 1.0  # nothing was supposed to change
     assert torch.isnan(kept[2])  # the whole canvas changed: nothing to preserve

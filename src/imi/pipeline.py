@@ -49,6 +49,9 @@ class Editor:
                 raise CheckpointError(f"{name_or_path}: neither a folder nor a shipped checkpoint (shipped: {known})")
             path = SHIPPED / str(name_or_path)
         model, config, vocab = load_pretrained(path, device)
+        # channels-last convolutions are ~1.3-1.5x faster on CPU (oneDNN); inference-only, so the
+        # layout never meets a training step.
+        model = model.to(memory_format=torch.channels_last)
         return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), strict=True))
 
     @property

@@ -19,7 +19,7 @@ import torch
 
 from imi.data.digits import DigitTriplets, TripletBatch
 from imi.data.scenes import RULES
-from imi.eval.metrics import ItemMetrics, box_mask, preservation, summarise
+from imi.eval.metrics import ItemMetrics, preservation, summarise
 from imi.eval.recognizer import BOXES, Recognizer, all_scenes
 from imi.eval.ssim import ssim
 
@@ -152,7 +152,6 @@ def evaluate(
         for start in range(0, len(items), batch_size):
             b = split.batch(items[start : start + batch_size])
             scene_labels, scene_feats = cache.stack(b.glyph)
-            changed = box_mask(b.source_labels, b.source.shape[-1]) | box_mask(b.target_labels, b.source.shape[-1])
             rows = torch.arange(len(b))
 
             # Copy-source: its reading is the cached reading of the source scene.
@@ -164,7 +163,7 @@ def evaluate(
                 base_ssim,
                 (base_read == b.target_labels).all(1),
                 retrieval_rank(scene_feats[rows, src_scene], scene_feats, b.triplet),
-                preservation(b.source, b.source, changed),
+                preservation(b.source, b.source, b.source_labels, b.target_labels),
             )
             if edit is not None:
                 generated = edit(b, seed + start)
@@ -175,7 +174,7 @@ def evaluate(
                     gen_ssim,
                     (reading.labels == b.target_labels).all(1),
                     retrieval_rank(reading.features, scene_feats, b.triplet),
-                    preservation(generated, b.source, changed),
+                    preservation(generated, b.source, b.source_labels, b.target_labels),
                 )
                 picked = [p - start for p in range(start, start + len(b)) if p in show]
                 texts = b.instructions() if picked else []

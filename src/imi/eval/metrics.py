@@ -28,32 +28,42 @@ HIST_BINS = 50  # SSIM histogram bins over [0, 1]; values below 0 land in the fi
 SPILL = 2  # px: the renderer's 84 → 64 anti-aliasing blurs a box edge by up to this much
 
 
-def box_mask(labels: torch.Tensor, size: int) -> torch.Tensor:
+def box_mask(labels: torch.Tensor, size: int, grow: int = 0) -> torch.Tensor:
     """Bool ``(B, size, size)``: the pixels of each scene's box (none for an empty scene).
 
     Box edges are at ``size · cell / 3``; a pixel belongs to the box when its
-    centre lies inside. The renderer's anti-aliasing spills up to :data:`SPILL`
-    pixels beyond, which :func:`preservation` adds.
+    centre lies inside. ``grow`` widens the box by that many pixels on every
+    side (a rectangle dilates axis by axis, so this stays two 1-D operations).
     """
     centre = (torch.arange(size, dtype=torch.float32) + 0.5) * GRID / size  # pixel centres, in cells
     x, y, w, h = (labels[:, i, None].float() for i in range(1, 5))
     cols = (centre >= x) & (centre < x + w)
     rows = (centre >= y) & (centre < y + h)
+    if grow:
+        cols, rows = (F.max_pool1d(a[:, None].float(), 2 * grow + 1, 1, grow)[:, 0] > 0 for a in (cols, rows))
     inside = rows[:, :, None] & cols[:, None, :]
     return inside & (labels[:, 0] != NULL_DIGIT)[:, None, None]
 
 
-def preservation(generated: torch.Tensor, source: torch.Tensor, changed: torch.Tensor) -> torch.Tensor:
+def changed_region(source_labels: torch.Tensor, target_labels: torch.Tensor, size: int, grow: int = 0) -> torch.Tensor:
+    """The true changed region: the union of the source and target boxes, bool ``(B, size, size)``."""
+    return box_mask(source_labels, size, grow) | box_mask(target_labels, size, grow)
+
+
+def preservation(
+    generated: torch.Tensor, source: torch.Tensor, source_labels: torch.Tensor, target_labels: torch.Tensor
+) -> torch.Tensor:
     """SSIM to the source outside the changed region, per image: float64 ``(B,)``, NaN if none is left.
 
     Args:
         generated, source: uint8 ``(B, C, S, S)``.
-        changed: bool ``(B, S, S)``, the true changed region.
+        source_labels, target_labels: long ``(B, 5)``, the true scenes.
     """
-    # A map entry sees a 7×7 window: keep it only if that window avoids the change
-    # grown by the renderer's spill.
-    grown = F.max_pool2d(changed[:, None].float(), 2 * SPILL + 1, stride=1, padding=SPILL)
-    keep = F.max_pool2d(grown, WIN, stride=1)[:, 0] == 0
+    # SSIM map entry (i, j) belongs to pixel (i + r, j + r) and sees its 7×7 window: keep it
+    # only if that window avoids the changed region grown by the renderer's spill.
+    size, r = source.shape[-1], WIN // 2
+    touched = changed_region(source_labels, target_labels, size, grow=SPILL + r)[:, r : size - r, r : size - r]
+    keep = ~touched
     n = keep.sum((1, 2))
     if generated is source:  # copy-source: SSIM of an image with itself is 1 wherever it is defined
         return torch.where(n > 0, 1.0, torch.nan).double()

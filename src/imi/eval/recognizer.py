@@ -309,7 +309,7 @@ def load_recognizer(path: str | Path | None = None) -> Recognizer:
             f"{path}: recogniser below the {GATE:.1%} accuracy gate on held-out renders "
             f"({worst}: {recognizer.accuracy.get(worst, 0.0):.2%}); it may not judge"
         )
-    return recognizer.eval()
+    return recognizer.to(memory_format=torch.channels_last).eval()  # faster CPU convolutions
 
 
 def recognizer_loss(model: Recognizer, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,12 @@ BASELINE = "copy-source"
 SAMPLE_SEED = 20261122  # which items --limit picks (fixed, so limited runs are comparable)
 
 
+def display_name(checkpoint: str) -> str:
+    """A short name for tables: the folder name, with its run for a ``best/`` selection."""
+    path = Path(checkpoint)
+    return f"{path.parent.name}/{path.name}" if path.name == "best" else path.name
+
+
 def pick_items(n_split: int, limit: int | None) -> np.ndarray:
     """All items, or ``limit`` of them spread over the split by a fixed permutation (sorted)."""
     if limit is None or limit >= n_split:
@@ -60,9 +66,9 @@ def evaluate_checkpoint(
             raise ImiError(f"{checkpoint}: the digit evaluation needs a 1×64×64 model")
     bench_split = DigitBenchmark(data).split(split)
     items = pick_items(len(bench_split), limit)
-    name = Path(checkpoint).name if checkpoint != BASELINE else BASELINE
+    name = display_name(checkpoint)
     suffix = "" if limit is None else f"-n{len(items)}"
-    out = Path(out) if out is not None else Path("runs") / "eval" / f"{name}-{split}{suffix}"
+    out = Path(out) if out is not None else Path("runs") / "eval" / f"{name.replace('/', '-')}-{split}{suffix}"
     out.mkdir(parents=True, exist_ok=True)
 
     def edit(batch: TripletBatch, noise_seed: int) -> torch.Tensor:
@@ -102,7 +108,7 @@ def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_
 
 
 def print_report(doc: dict, out: Path, console) -> None:
-    name = Path(doc["checkpoint"]).name
+    name = display_name(doc["checkpoint"])
     title = f"{name} on the {doc['split']} split ({doc['items']:,} triplets, {doc['seconds']:.0f} s)"
     console.print(report.table(_rows(doc, name), title))
     names = ["metrics.json", "metrics.md", "ssim_hist.png"] + (["examples.png"] if doc["model"] else [])
