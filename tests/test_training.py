@@ -189,3 +189,19 @@ def test_bf16_autocast_trains(tmp_path):
     stats = read_stats(tmp_path / "r" / "stats.jsonl", "loss_d")
     assert stats and all(np.isfinite(s["loss_d"]) and np.isfinite(s["loss_g"]) for s in stats)
     assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items() if k.endswith("weight"))
+
+
+def test_export_copies_the_selected_checkpoint(tmp_path):
+    run, dest = tmp_path / "run", tmp_path / "exported"
+    flags = [
+        a for k, v in {**TINY, "train.max_steps": "30", "train.checkpoint_every": "10"}.items() for a in (f"--{k}", v)
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "imi", "train", "--run-dir", str(run), *flags, "--export", str(dest)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    best_step = min(read_stats(run / "stats.jsonl", "val_fmatch"), key=lambda r: r["val_fmatch"])["step"]
+    assert read_config(dest)[2] == best_step
+    assert (dest / "model.safetensors").read_bytes() == (run / "best" / "model.safetensors").read_bytes()

@@ -140,7 +140,10 @@ def train(
     resume: Annotated[
         Path | None, typer.Option(help="Continue the run in this folder exactly where it stopped.")
     ] = None,
-    export: Annotated[Path | None, typer.Option(help="At the end, copy the inference checkpoint here.")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="At the end, copy the selected inference checkpoint here (best/ if validated, else last)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit.")] = False,
 ) -> None:
     """Train a model. Override any setting with dotted flags: --train.lr 1e-4 --model.ch 32.
@@ -167,9 +170,12 @@ def train(
         trainer.fit()
         if export is not None and trainer.dist.is_main:
             from imi.training.checkpoint import export_checkpoint
+            from imi.training.loop import BEST
 
-            export_checkpoint(trainer.run_dir, export)
-            console.print(f"exported the checkpoint to {export}")
+            # Model selection (paper §5.3): the checkpoint with the lowest validation score.
+            selected = trainer.run_dir / BEST if (trainer.run_dir / BEST / "config.json").is_file() else trainer.run_dir
+            export_checkpoint(selected, export)
+            console.print(f"exported {selected} to {export}")
     finally:
         trainer.dist.close()
 
