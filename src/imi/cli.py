@@ -256,22 +256,19 @@ def recognizer_train(
     threads: Annotated[int, typer.Option(help="CPU threads (0 = all cores).")] = 0,
 ) -> None:
     """Train the judge on train-glyph renders; it is saved only if every head passes the gate on test glyphs."""
-    import torch
 
     from imi.data.digits import DigitBenchmark
     from imi.eval.recognizer import GATE, RecognizerConfig, RecognizerError, measure, passes_gate, save_recognizer
     from imi.eval.recognizer import train_recognizer as train_judge
 
     config = RecognizerConfig(width=width, steps=steps, seed=seed, threads=threads)
-    if threads:
-        torch.set_num_threads(threads)
     bench = DigitBenchmark()
     judge = train_judge(config, bench.train_pool)
     judge.accuracy = measure(judge, bench.test_pool)
     console.print(json.dumps(judge.accuracy))
     if not passes_gate(judge.accuracy):
         raise RecognizerError(f"the recogniser missed the {GATE:.1%} gate on test-glyph renders; nothing saved")
-    command = f"imi recognizer train --out {out} --steps {steps} --width {width} --seed {seed}"
+    command = f"imi recognizer train --out {out} --steps {steps} --width {width} --seed {seed} --threads {threads}"
     save_recognizer(out, judge, {"command": command, "held_out": "all 37 scenes of every test-pool glyph"})
     console.print(f"passed the gate; wrote {out}")
 

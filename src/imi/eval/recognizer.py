@@ -327,6 +327,8 @@ def train_recognizer(config: RecognizerConfig, train_pool: GlyphSet, progress: b
     """Train both networks on augmented renders of ``train_pool`` glyphs (never the test pool)."""
     from tqdm import tqdm
 
+    if config.threads:
+        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = Recognizer(config).train()
