@@ -15,8 +15,6 @@ Every metric is computed per triplet, then summarised. The summaries are what
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -72,27 +70,20 @@ def preservation(
     return torch.where(n > 0, total / n.clamp(min=1), torch.nan)
 
 
-@dataclass
 class ItemMetrics:
     """Per-triplet results, appended batch by batch (numpy arrays once finished)."""
 
-    action: list = field(default_factory=list)
-    ssim: list = field(default_factory=list)
-    edit_ok: list = field(default_factory=list)
-    rank: list = field(default_factory=list)
-    preservation: list = field(default_factory=list)
+    FIELDS = ("action", "ssim", "edit_ok", "rank", "preservation")
+
+    def __init__(self):
+        self._parts: dict[str, list[np.ndarray]] = {name: [] for name in self.FIELDS}
 
     def add(self, action, ssim, edit_ok, rank, preservation) -> None:
-        for name, value in zip(
-            ("action", "ssim", "edit_ok", "rank", "preservation"),
-            (action, ssim, edit_ok, rank, preservation),
-            strict=True,
-        ):
-            getattr(self, name).append(np.asarray(value))
+        for name, value in zip(self.FIELDS, (action, ssim, edit_ok, rank, preservation), strict=True):
+            self._parts[name].append(np.asarray(value))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        names = ("action", "ssim", "edit_ok", "rank", "preservation")
-        return {n: np.concatenate(getattr(self, n)) if getattr(self, n) else np.zeros(0) for n in names}
+        return {n: np.concatenate(parts) if parts else np.zeros(0) for n, parts in self._parts.items()}
 
 
 def summarise_arrays(a: dict[str, np.ndarray]) -> dict:
