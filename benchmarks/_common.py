@@ -12,7 +12,6 @@ import torch
 
 from imi.config import resolve
 from imi.training.loop import Trainer
-from imi.training.step import train_step
 
 
 def machine() -> str:
@@ -30,7 +29,7 @@ def train_images_per_s(trainer: Trainer, steps: int, warmup: int = 3) -> float:
 
     def one(i: int) -> None:
         batch = trainer.to_step_batch(trainer.train_set.batch(trainer.batch_indices(i)))
-        train_step(trainer.model, batch, trainer.config.train, trainer.opt_d, trainer.opt_g, trainer.rng, trainer.dist)
+        trainer.recipe.step(trainer.model, batch, trainer.config.train, trainer.opts, trainer.rng, trainer.dist)
 
     for i in range(warmup):
         one(i)

@@ -18,7 +18,7 @@ import torch
 from _common import machine
 from imi.config import PRESETS
 from imi.data.digits import digit_tokenizer
-from imi.models.imi import build_model
+from imi.models.registry import build_model
 from imi.pipeline import Editor
 
 

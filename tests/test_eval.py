@@ -69,24 +69,28 @@ def test_oracle_edit_scores_perfectly_and_copy_source_is_the_baseline(tiny_test_
     split = tiny_test_split
     oracle = OracleRecognizer(split.pool)
     items = np.arange(0, len(split), 3)
-    result = evaluate(lambda b, s: b.target, split, oracle, items, batch_size=200, progress=False)
-    model = result.model["all"]
+    result = evaluate({"oracle": lambda b, s: b.target}, split, oracle, items, batch_size=200, progress=False)
+    model = result.models["oracle"]["all"]
     assert model["ssim_mean"] == 1.0 and model["edit_acc"] == 1.0 and model["rs1"] == 1.0
     assert model["n"] == len(items) and sum(model["ssim_hist"]) == len(items)
     # Outside the changed region a perfect edit is the source.
     assert model["preservation"] == pytest.approx(1.0)
     base = result.copy_source["all"]
     assert 0.5 < base["ssim_mean"] < 0.9 and base["edit_acc"] == 0.0 and base["preservation"] == 1.0
-    assert sum(result.model[a]["n"] for a in ("put", "remove", "move", "expand", "compress")) == len(items)
+    assert sum(result.models["oracle"][a]["n"] for a in ("put", "remove", "move", "expand", "compress")) == len(items)
 
 
-def test_swapped_targets_never_retrieve_first(tiny_test_split):
+def test_swapped_targets_never_retrieve_first_and_models_in_one_pass_stay_apart(tiny_test_split):
     split = tiny_test_split
     oracle = OracleRecognizer(split.pool)
     items = np.arange(0, len(split), 5)
-    result = evaluate(lambda b, s: _swapped_targets(split, b), split, oracle, items, progress=False)
-    moved = result.model["all"]
+    edits = {"swapped": lambda b, s: _swapped_targets(split, b), "perfect": lambda b, s: b.target}
+    result = evaluate(edits, split, oracle, items, batch_size=100, progress=False)
+    moved, perfect = result.models["swapped"]["all"], result.models["perfect"]["all"]
     assert moved["rs1"] == 0.0 and moved["edit_acc"] == 0.0
+    assert perfect["rs1"] == 1.0 and perfect["edit_acc"] == 1.0
+    assert set(result.examples["generated"]) == set(edits)
+    assert all(len(v) == len(result.examples["source"]) > 0 for v in result.examples["generated"].values())
 
 
 def test_retrieval_ties_count_against_the_query():

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from imi.config import ConfigError, resolve
 from imi.training import step as step_module
 from imi.training.checkpoint import load_pretrained, read_config, training_state_step
-from imi.training.loop import Trainer, TrainingError, evaluate_fmatch
+from imi.training.loop import Trainer, TrainingError
 from imi.training.stats import read_stats
 
 from .conftest import TINY, tiny_config
@@ -26,9 +26,9 @@ from .conftest import TINY, tiny_config
 
 def test_feature_matching_loss_falls(tmp_path):
     trainer = Trainer(tiny_config(**{"train.max_steps": "150", "train.lr": "1e-3"}), tmp_path / "run")
-    before = evaluate_fmatch(trainer, trainer.dev_set, items=64)
+    before = trainer.validation_score(items=64)
     trainer.fit()
-    after = evaluate_fmatch(trainer, trainer.dev_set, items=64)
+    after = trainer.validation_score(items=64)
     assert after < 0.75 * before, (before, after)
 
 
@@ -47,7 +47,7 @@ def test_validation_exports_the_checkpoint_with_the_lowest_score(tmp_path):
     run = tmp_path / "run"
     trainer = Trainer(tiny_config(**{"train.max_steps": "40", "train.checkpoint_every": "10", "train.lr": "1e-3"}), run)
     trainer.fit()
-    scores = [(s["step"], s["val_fmatch"]) for s in read_stats(run / "stats.jsonl", "val_fmatch")]
+    scores = [(s["step"], s["val_loss"]) for s in read_stats(run / "stats.jsonl", "val_loss")]
     assert [step for step, _ in scores] == [10, 20, 30, 40]
     best_step, best = min(scores, key=lambda s: s[1])
     assert read_config(run / "best")[2] == best_step and trainer.best_val == best
@@ -88,8 +88,8 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     ref_stats = {s["step"]: s for s in read_stats(reference / "stats.jsonl", "loss_d")}
     new_stats = {s["step"]: s for s in read_stats(killed / "stats.jsonl", "loss_d")}
-    ref_val = read_stats(reference / "stats.jsonl", "val_fmatch")
-    assert ref_val == read_stats(killed / "stats.jsonl", "val_fmatch")
+    ref_val = read_stats(reference / "stats.jsonl", "val_loss")
+    assert ref_val == read_stats(killed / "stats.jsonl", "val_loss")
     assert len(ref_val) == 10
     assert sorted(new_stats) == sorted(ref_stats)  # no duplicated or missing reports
     for step_no in (s for s in ref_stats if s > saved_step):
@@ -145,7 +145,7 @@ def test_two_process_gloo_keeps_ranks_identical(tmp_path):
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k
     stats = read_stats(tmp_path / "run" / "stats.jsonl")  # only rank 0 logs
-    assert [(s["step"], "val_fmatch" in s) for s in stats] == [(5, False), (8, False), (8, True)]
+    assert [(s["step"], "val_loss" in s) for s in stats] == [(5, False), (8, False), (8, True)]
 
 
 @pytest.mark.parametrize(
@@ -202,6 +202,6 @@ def test_export_copies_the_selected_checkpoint(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    best_step = min(read_stats(run / "stats.jsonl", "val_fmatch"), key=lambda r: r["val_fmatch"])["step"]
+    best_step = min(read_stats(run / "stats.jsonl", "val_loss"), key=lambda r: r["val_loss"])["step"]
     assert read_config(dest)[2] == best_step
     assert (dest / "model.safetensors").read_bytes() == (run / "best" / "model.safetensors").read_bytes()

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from imi.config import PRESETS
 from imi.errors import ImiError
 
 app = typer.Typer(help="Image manipulation with natural-language instructions.", no_args_is_help=True)
@@ -25,6 +26,8 @@ data_app = typer.Typer(help="Inspect the data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 recognizer_app = typer.Typer(help="The recogniser that judges digit edits.", no_args_is_help=True)
 app.add_typer(recognizer_app, name="recognizer")
+bench_app = typer.Typer(help="Train every variant under one budget and compare them.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
 
 
@@ -134,7 +137,8 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
 def train(
     ctx: typer.Context,
     preset: Annotated[
-        str, typer.Option(help="digits-paper (the paper's sizes) or digits-small (CPU-sized).")
+        str,
+        typer.Option(help=f"One of {', '.join(PRESETS)}; each names its variant (imi bench digits trains them all)."),
     ] = "digits-small",
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: runs/NNNNN-<preset>).")] = None,
     resume: Annotated[
@@ -239,9 +243,38 @@ def analyze(
     console.print(table)
     if doc["selection"]:
         sel = doc["selection"]
-        console.print(f"model selection: step {sel['best_step']} has the lowest validation feature matching "
-                      f"({sel['best_val_fmatch']:.4f}) of {len(sel['scores'])} checkpoints")  # fmt: skip
+        console.print(f"model selection: step {sel['best_step']} has the lowest validation score "
+                      f"({sel['best_val']:.4f}) of {len(sel['scores'])} checkpoints")  # fmt: skip
     console.print("wrote " + ", ".join(str(p) for p in [folder / "analysis.json", *written]))
+
+
+@bench_app.command("digits", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def bench_digits(
+    ctx: typer.Context,
+    minutes: Annotated[float, typer.Option(help="Training budget per variant, in minutes.")] = 30.0,
+    variants: Annotated[str, typer.Option(help="Comma-separated variants, in table order (default: all).")] = "",
+    out: Annotated[Path, typer.Option(help="Runs (OUT/<variant>) and the report.")] = Path("runs/bench-digits"),
+    seed: Annotated[int, typer.Option(help="Training seed of every variant; evaluation noise seed.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Evaluate N test triplets (default: all 369,000).")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads (0: all cores).")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Evaluation batch size.")] = 512,
+    latency_reps: Annotated[int, typer.Option(help="Timed batch-1 edits per variant.")] = 200,
+) -> None:
+    """Train each variant for the same wall-clock budget, then evaluate all of them on the test split.
+
+    Extra dotted settings (--train.batch_size 32, --data.train_per_class 20) apply to every variant.
+    """
+    import shlex
+
+    from imi.bench import BenchConfig, print_summary, run_bench
+    from imi.models.registry import VARIANTS
+
+    names = tuple(v.strip() for v in variants.split(",") if v.strip()) or tuple(VARIANTS)
+    cfg = BenchConfig(minutes, names, out, seed, limit, threads, batch_size, latency_reps, parse_overrides(ctx.args))
+    command = " ".join(shlex.quote(a) for a in ["imi", "bench", "digits", *sys.argv[3:]])
+    doc, folder = run_bench(cfg, console, command)
+    print_summary(doc, folder, console)
 
 
 @recognizer_app.command("train")

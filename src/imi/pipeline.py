@@ -20,7 +20,7 @@ from PIL import Image
 from imi.config import ExperimentConfig
 from imi.data.text import Tokenizer, Vocabulary
 from imi.images import denormalize, load_image, normalize, to_pil
-from imi.models.imi import IMIModel
+from imi.models.base import EditModel
 from imi.training.checkpoint import CheckpointError, load_pretrained
 
 SHIPPED = Path(__file__).parent / "checkpoints"
@@ -34,7 +34,7 @@ def shipped_names() -> list[str]:
 class Editor:
     """Edits images with a trained IMI model (eval mode, no gradients)."""
 
-    def __init__(self, model: IMIModel, config: ExperimentConfig, tokenizer: Tokenizer):
+    def __init__(self, model: EditModel, config: ExperimentConfig, tokenizer: Tokenizer):
         self.model = model
         self.config = config
         self.tokenizer = tokenizer

@@ -93,19 +93,19 @@ def findings(vectors: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def selection(run_dir: Path) -> dict | None:
-    """Model selection (§5.3): the checkpoint step with the lowest validation feature-matching loss."""
+    """Model selection (§5.3): the checkpoint step with the lowest validation score."""
     file = run_dir / "stats.jsonl"
     if not file.is_file():
         return None
-    val = read_stats(file, "val_fmatch")
+    key = "val_loss"
+    val = read_stats(file, key)
+    if not val:  # runs made before the variants were added logged "val_fmatch"
+        key = "val_fmatch"
+        val = read_stats(file, key)
     if not val:
         return None
-    best = min(val, key=lambda r: r["val_fmatch"])
-    return {
-        "best_step": best["step"],
-        "best_val_fmatch": best["val_fmatch"],
-        "scores": [[r["step"], r["val_fmatch"]] for r in val],
-    }
+    best = min(val, key=lambda r: r[key])
+    return {"best_step": best["step"], "best_val": best[key], "scores": [[r["step"], r[key]] for r in val]}
 
 
 def _heatmap(ax, matrix: np.ndarray, ticks: list[str], block: int, title: str) -> None:

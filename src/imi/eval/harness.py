@@ -1,6 +1,6 @@
-"""One pass over a split that measures a model and the copy-source baseline together.
+"""One pass over a split that measures models and the copy-source baseline together.
 
-Batches follow the split's item order. For each batch the model edits the
+Batches follow the split's item order. For each batch every model edits the
 sources once; the recogniser reads the generated images once. Everything
 about the *ground truth* is read once per glyph and cached: a glyph has only
 37 scenes (36 boxes + the empty canvas), and every source, every target and
@@ -11,7 +11,7 @@ the copy-source baseline nearly free: its "generated" image is the source.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,13 +105,20 @@ def retrieval_rank(query: torch.Tensor, scene_features: torch.Tensor, rules: tor
 
 @dataclass
 class EvalResult:
-    """Summaries (see :func:`imi.eval.metrics.summarise`) plus the examples for the figure."""
+    """Summaries (see :func:`imi.eval.metrics.summarise`) plus the examples for the figure.
 
-    model: dict
+    ``models`` and ``edit_seconds`` (time spent inside each edit function) map
+    a model's name to its value; ``examples`` holds the shared ``source``,
+    ``target`` and ``instruction`` lists and, per model name, ``generated``
+    and ``ssim`` lists.
+    """
+
+    models: dict[str, dict]
     copy_source: dict
     items: int
     seconds: float
     examples: dict = field(default_factory=dict)
+    edit_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def example_items(split: DigitTriplets, items: np.ndarray, per_action: int = 2) -> np.ndarray:
@@ -127,7 +134,7 @@ def example_items(split: DigitTriplets, items: np.ndarray, per_action: int = 2) 
 
 
 def evaluate(
-    edit: EditFn | None,
+    edits: Mapping[str, EditFn],
     split: DigitTriplets,
     recognizer: Recognizer,
     items: np.ndarray,
@@ -135,16 +142,19 @@ def evaluate(
     seed: int = 0,
     progress: bool = True,
 ) -> EvalResult:
-    """Measure ``edit`` (or only the baseline when None) and copy-source on ``items`` of ``split``.
+    """Measure each named edit (none: only the baseline) and copy-source on ``items`` of ``split``.
 
-    The batch starting at position ``p`` of ``items`` is edited with noise seed ``seed + p``.
+    Every model sees the same batches; the batch starting at position ``p`` of
+    ``items`` is edited with noise seed ``seed + p``.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     cache = SceneCache(split, recognizer)
-    model, baseline = ItemMetrics(), ItemMetrics()
+    metrics, baseline = {name: ItemMetrics() for name in edits}, ItemMetrics()
+    edit_seconds = dict.fromkeys(edits, 0.0)
     show = set(example_items(split, items).tolist())
-    examples: dict[str, list] = {"source": [], "target": [], "generated": [], "instruction": [], "ssim": []}
+    examples: dict = {"source": [], "target": [], "instruction": [], "generated": {n: [] for n in edits},
+                      "ssim": {n: [] for n in edits}}  # fmt: skip
     started = time.perf_counter()
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress) as bar:
@@ -165,30 +175,35 @@ def evaluate(
                 retrieval_rank(scene_feats[rows, src_scene], scene_feats, b.triplet),
                 preservation(b.source, b.source, b.source_labels, b.target_labels),
             )
-            if edit is not None:
+            picked = [p - start for p in range(start, start + len(b)) if p in show] if edits else []
+            if picked:
+                texts = b.instructions()
+                for j in picked:
+                    examples["source"].append(b.source[j])
+                    examples["target"].append(b.target[j])
+                    examples["instruction"].append(texts[j])
+            for name, edit in edits.items():
+                tick = time.perf_counter()
                 generated = edit(b, seed + start)
+                edit_seconds[name] += time.perf_counter() - tick
                 gen_ssim = ssim(generated, b.target)
                 reading = recognizer.read(generated)
-                model.add(
+                metrics[name].add(
                     b.action,
                     gen_ssim,
                     (reading.labels == b.target_labels).all(1),
                     retrieval_rank(reading.features, scene_feats, b.triplet),
                     preservation(generated, b.source, b.source_labels, b.target_labels),
                 )
-                picked = [p - start for p in range(start, start + len(b)) if p in show]
-                texts = b.instructions() if picked else []
                 for j in picked:
-                    examples["source"].append(b.source[j])
-                    examples["target"].append(b.target[j])
-                    examples["generated"].append(generated[j])
-                    examples["instruction"].append(texts[j])
-                    examples["ssim"].append(float(gen_ssim[j]))
+                    examples["generated"][name].append(generated[j])
+                    examples["ssim"][name].append(float(gen_ssim[j]))
             bar.advance(task, len(b))
     return EvalResult(
-        model=summarise(model) if edit is not None else {},
+        models={name: summarise(m) for name, m in metrics.items()},
         copy_source=summarise(baseline),
         items=len(items),
         seconds=time.perf_counter() - started,
         examples=examples,
+        edit_seconds=edit_seconds,
     )

@@ -88,28 +88,34 @@ def ssim_histograms(rows: dict[str, dict], path: Path) -> None:
 
 
 def example_grid(examples: dict, path: Path, title: str = "") -> None:
-    """Fig. 6 style: source | target | generated rows, with the instruction and the row's SSIM."""
+    """Fig. 6 style: one row per example: source | target | each model's edit (with its SSIM).
+
+    ``examples`` is :attr:`imi.eval.harness.EvalResult.examples`; with several
+    models this is the side-by-side figure of ``imi bench``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = len(examples.get("ssim", []))
-    if n == 0:
+    n, models = len(examples.get("source", [])), list(examples.get("generated", {}))
+    if n == 0 or not models:
         return
-    fig, axes = plt.subplots(n, 3, figsize=(4.2, 1.35 * n + 0.4), squeeze=False)
+    cols = 2 + len(models)
+    fig, axes = plt.subplots(n, cols, figsize=(1.3 * cols + 1.6, 1.35 * n + 0.4), squeeze=False)
     for i in range(n):
-        for j, key in enumerate(("source", "target", "generated")):
-            image = np.asarray(examples[key][i])
+        images = [examples["source"][i], examples["target"][i], *(examples["generated"][m][i] for m in models)]
+        for j, image in enumerate(images):
+            image = np.asarray(image)
             ax = axes[i, j]
             ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(key, fontsize=8)
+                ax.set_title((["source", "target", *models])[j], fontsize=7)
+            if j >= 2:
+                ax.set_xlabel(f"{examples['ssim'][models[j - 2]][i]:.3f}", fontsize=6, labelpad=1)
         axes[i, 0].set_ylabel(examples["instruction"][i], fontsize=6, rotation=0, ha="right", va="center")
-        axes[i, 2].text(1.05, 0.5, f"SSIM\n{examples['ssim'][i]:.3f}", transform=axes[i, 2].transAxes, fontsize=7,
-                        va="center")  # fmt: skip
     if title:
         fig.suptitle(title, fontsize=8)
     fig.tight_layout()

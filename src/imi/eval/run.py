@@ -74,8 +74,8 @@ def evaluate_checkpoint(
     def edit(batch: TripletBatch, noise_seed: int) -> torch.Tensor:
         return editor.edit_tensors(batch.source, batch.tokens, batch.lengths, seed=noise_seed)
 
-    result = evaluate(edit if editor else None, bench_split, judge, items, batch_size, seed, progress)
-    doc = _document(checkpoint, split, seed, result, judge.accuracy, editor)
+    result = evaluate({name: edit} if editor else {}, bench_split, judge, items, batch_size, seed, progress)
+    doc = _document(checkpoint, split, seed, result, judge.accuracy, editor, name)
     report.write_metrics(out / "metrics.json", doc)
     rows = _rows(doc, name)
     (out / "metrics.md").write_text(report.markdown_table(rows) + "\n")
@@ -91,7 +91,7 @@ def _rows(doc: dict, name: str) -> dict[str, dict]:
     return rows
 
 
-def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_acc: dict, editor) -> dict:
+def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_acc: dict, editor, name: str) -> dict:
     return {
         "checkpoint": checkpoint,
         "split": split,
@@ -102,7 +102,7 @@ def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "model_config": editor.config.to_dict() if editor else None,
         "recognizer_accuracy": judge_acc,
-        "model": result.model,
+        "model": result.models.get(name, {}),
         "copy_source": result.copy_source,
     }
 

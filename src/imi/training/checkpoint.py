@@ -4,7 +4,7 @@ A run folder is also a checkpoint:
 
     config.json              {"format": "imi-checkpoint", experiment config, vocabulary, step}
     model.safetensors        inference weights only (encoders + generator)
-    train_state.safetensors  full model, both Adam states, RNG state, step (resume only)
+    train_state.safetensors  full model, every optimiser state (opt_<name>), RNG state, step (resume only)
 
 Every file is written to a temporary name and renamed into place, so a run
 killed at any moment leaves the previous checkpoint whole.
@@ -22,7 +22,8 @@ from safetensors.torch import load_file, save_file
 
 from imi.config import ConfigError, ExperimentConfig
 from imi.errors import ImiError
-from imi.models.imi import INFERENCE_PREFIXES, IMIModel, build_model
+from imi.models.base import EditModel
+from imi.models.registry import build_model
 
 FORMAT = "imi-checkpoint"
 VERSION = 1
@@ -64,11 +65,9 @@ def read_config(path: str | Path) -> tuple[ExperimentConfig, list[str], int]:
         raise CheckpointError(f"{file}: damaged checkpoint config ({err})") from None
 
 
-def save_pretrained(run_dir: Path, model: IMIModel, config: ExperimentConfig, vocab: list[str], step: int) -> None:
+def save_pretrained(run_dir: Path, model: EditModel, config: ExperimentConfig, vocab: list[str], step: int) -> None:
     """Write ``model.safetensors`` (inference weights) and ``config.json``."""
-    weights = {
-        k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith(INFERENCE_PREFIXES)
-    }
+    weights = model.inference_state()
     _atomic(run_dir / WEIGHTS, lambda p: save_file(weights, str(p), metadata={"format": FORMAT}))
     write_config(run_dir, config, vocab, step)
 
@@ -84,13 +83,13 @@ def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
 
 def load_pretrained(
     path: str | Path, device: str | torch.device = "cpu"
-) -> tuple[IMIModel, ExperimentConfig, list[str]]:
+) -> tuple[EditModel, ExperimentConfig, list[str]]:
     """Rebuild the model from a checkpoint folder, in eval mode."""
     path = Path(path)
     config, vocab, _ = read_config(path)
     model = build_model(config.variant, config.model)
     weights = _load_tensors(path / WEIGHTS)
-    missing = [k for k in model.state_dict() if k.startswith(INFERENCE_PREFIXES) and k not in weights]
+    missing = [k for k in model.inference_state() if k not in weights]
     try:
         model.load_state_dict(weights, strict=False)
     except RuntimeError as err:
@@ -120,9 +119,8 @@ def _unflatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict,
 
 def save_training_state(
     run_dir: Path,
-    model: IMIModel,
-    opt_d: torch.optim.Optimizer,
-    opt_g: torch.optim.Optimizer,
+    model: EditModel,
+    opts: dict[str, torch.optim.Optimizer],
     rng: torch.Generator,
     step: int,
     extra: dict | None = None,
@@ -135,8 +133,8 @@ def save_training_state(
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors["rng"] = rng.get_state()
     meta: dict = {"step": step, "extra": extra or {}}
-    _flatten_optimizer("opt_d", opt_d, tensors, meta)
-    _flatten_optimizer("opt_g", opt_g, tensors, meta)
+    for name, opt in opts.items():
+        _flatten_optimizer(f"opt_{name}", opt, tensors, meta)
     _atomic(
         run_dir / STATE, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT, "meta": json.dumps(meta)})
     )
@@ -159,15 +157,17 @@ def training_state_step(run_dir: str | Path) -> int:
 
 
 def load_training_state(
-    run_dir: Path, model: IMIModel, opt_d: torch.optim.Optimizer, opt_g: torch.optim.Optimizer, rng: torch.Generator
+    run_dir: Path, model: EditModel, opts: dict[str, torch.optim.Optimizer], rng: torch.Generator
 ) -> tuple[int, dict]:
     """Restore a training state in place; returns ``(step to continue from, extra)``."""
     file = run_dir / STATE
     tensors = _load_tensors(file)
     meta = _state_meta(file)
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
-    _unflatten_optimizer("opt_d", opt_d, tensors, meta)
-    _unflatten_optimizer("opt_g", opt_g, tensors, meta)
+    for name, opt in opts.items():
+        if f"opt_{name}" not in meta:
+            raise CheckpointError(f"{file}: no state for optimiser {name!r}; the run was made by another variant")
+        _unflatten_optimizer(f"opt_{name}", opt, tensors, meta)
     rng.set_state(tensors["rng"])
     return int(meta["step"]), dict(meta.get("extra", {}))
 

@@ -9,7 +9,6 @@ resumed run sees exactly the batches an uninterrupted one would.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -20,14 +19,15 @@ import torch
 from tqdm import tqdm
 
 from imi.config import ConfigError, ExperimentConfig
-from imi.data.digits import DigitBenchmark, DigitTriplets, TripletBatch, digit_tokenizer
+from imi.data.digits import DigitBenchmark, TripletBatch, digit_tokenizer
 from imi.images import normalize
-from imi.models.imi import build_model
+from imi.models.registry import VARIANTS, build_model
 from imi.pipeline import Editor
 from imi.training import checkpoint as ckpt
 from imi.training.distributed import Dist, setup
+from imi.training.recipes import RECIPES
 from imi.training.stats import StatsWriter
-from imi.training.step import NonFiniteLoss, StepBatch, train_step
+from imi.training.step import NonFiniteLoss, StepBatch
 
 SAMPLE_ITEMS = 8
 BEST = "best"  # sub-folder holding the checkpoint selected by validation
@@ -84,16 +84,16 @@ class Trainer:
         self.total_steps = min(total, cfg.max_steps) if cfg.max_steps else total
 
         self.model = build_model(config.variant, config.model).to(self.dist.device)
+        self.recipe = RECIPES[VARIANTS[config.variant].recipe]
+        if not resume:
+            self.recipe.prepare(self.model, self.train_set.pool)
         self.dist.sync_module(self.model)
-        enc = self.model.encoder_parameters()
-        adam = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2)}
-        self.opt_d = torch.optim.Adam([*self.model.dis.parameters(), *enc], **adam)
-        self.opt_g = torch.optim.Adam([*self.model.gen.parameters(), *enc], **adam)
+        self.opts = self.recipe.optimizers(self.model, cfg)
         # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
         self.rng = torch.Generator().manual_seed(cfg.seed * 1009 + self.dist.rank)
         self.step = 0
         self.elapsed_s = 0.0  # training wall-clock, summed over resumes (train.max_minutes)
-        self.best_val = float("inf")  # lowest validation feature-matching loss so far
+        self.best_val = float("inf")  # lowest validation score so far (the recipe's val_loss)
         self.stats = StatsWriter(self.run_dir / "stats.jsonl", enabled=self.dist.is_main)
         self.editor = Editor(self.model, config, self.tokenizer)
         self._sample_batch = self.dev_set.batch(np.arange(min(SAMPLE_ITEMS, len(self.dev_set))))
@@ -101,7 +101,7 @@ class Trainer:
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
-            self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng)
+            self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opts, self.rng)
             self.elapsed_s = float(extra.get("elapsed_s", 0.0))
             self.best_val = float(extra.get("best_val", float("inf")))
             self.stats.truncate_after(self.step)
@@ -125,6 +125,7 @@ class Trainer:
             lengths=batch.lengths.to(dev),
             source_labels=batch.source_labels.to(dev),
             target_labels=batch.target_labels.to(dev),
+            change=batch.change.to(dev),
         )
 
     def budget_spent(self) -> bool:
@@ -151,7 +152,7 @@ class Trainer:
                 self.model.train()
                 batch = self.to_step_batch(self.train_set.batch(self.batch_indices(self.step)))
                 try:
-                    stats = train_step(self.model, batch, cfg, self.opt_d, self.opt_g, self.rng, self.dist)
+                    stats = self.recipe.step(self.model, batch, cfg, self.opts, self.rng, self.dist)
                 except NonFiniteLoss as err:
                     raise TrainingError(
                         f"loss became non-finite at step {self.step + 1} ({err}); training stopped. The last good "
@@ -170,7 +171,8 @@ class Trainer:
                     self.stats.report(
                         self.step, {**mean, "images_per_s": rate, "epoch": self.step / self.steps_per_epoch}
                     )
-                    bar.set_postfix(L_D=f"{mean['loss_d']:.3f}", L_G=f"{mean['loss_g']:.3f}", img_s=f"{rate:.0f}")
+                    shown = {k: f"{mean[k]:.3f}" for k in self.recipe.progress}
+                    bar.set_postfix(**shown, img_s=f"{rate:.0f}")
                     tick, images, window = time.perf_counter(), 0, []
                 if self.step % cfg.sample_every == 0 or last:
                     self.save_samples()
@@ -187,19 +189,26 @@ class Trainer:
         items = self.config.train.val_items
         if not (self.dist.is_main and items):
             return
-        value = evaluate_fmatch(self, self.dev_set, items)
-        self.stats.report(self.step, {"val_fmatch": value})
+        value = self.validation_score(items)
+        self.stats.report(self.step, {"val_loss": value})
         if value < self.best_val:
             self.best_val = value
             best = self.run_dir / BEST
             best.mkdir(exist_ok=True)
             ckpt.save_pretrained(best, self.model, self.config, list(self.tokenizer.vocab.itos), self.step)
 
+    def validation_score(self, items: int = 256) -> float:
+        """The recipe's model-selection score on the first ``items`` dev triplets (lower is better):
+        feature matching for the paper's GANs (§5.3), L1 to the target for the others."""
+        n = min(items, len(self.dev_set))
+        batches = (self.to_step_batch(self.dev_set.batch(np.arange(s, min(s + 64, n)))) for s in range(0, n, 64))
+        return self.recipe.validate(self.model, batches, self.config.train)
+
     def save_checkpoint(self) -> None:
         if self.dist.is_main:
             vocab = list(self.tokenizer.vocab.itos)
             extra = {"elapsed_s": self.elapsed_s, "best_val": self.best_val}
-            ckpt.save_training_state(self.run_dir, self.model, self.opt_d, self.opt_g, self.rng, self.step, extra)
+            ckpt.save_training_state(self.run_dir, self.model, self.opts, self.rng, self.step, extra)
             ckpt.save_pretrained(self.run_dir, self.model, self.config, vocab, self.step)
 
     def save_samples(self) -> None:
@@ -220,26 +229,6 @@ def _epoch_permutation(n: int, seed: int, epoch: int):
     from imi.data.permutation import Permutation
 
     return Permutation(n, seed * 7919 + epoch + 1)
-
-
-def evaluate_fmatch(trainer: Trainer, split: DigitTriplets, items: int = 256, seed: int = 0) -> float:
-    """Mean feature-matching loss (16) on the first ``items`` of a split (model selection, §5.3).
-
-    Uses draw 2 of eq. (20), the edit itself (source + instruction → target).
-    Batch norm runs in training mode, as in the loss being trained, on a copy
-    of the model so the running statistics of the real one are untouched.
-    """
-    from imi.training.step import compute_losses
-
-    model = copy.deepcopy(trainer.model).train()
-    gen = torch.Generator().manual_seed(seed)
-    values, n = [], min(items, len(split))
-    with torch.no_grad():
-        for start in range(0, n, 64):
-            b = trainer.to_step_batch(split.batch(np.arange(start, min(start + 64, n))))
-            z = torch.randn(b.source.shape[0], model.config.z_dim, generator=gen).to(b.source.device)
-            values.append(float(compute_losses(model, b, trainer.config.train, 2, z)["fmatch"]))
-    return float(np.mean(values))
 
 
 def describe(config: ExperimentConfig) -> str:

@@ -26,6 +26,6 @@ class StatsWriter:
 
 
 def read_stats(path: Path, key: str | None = None) -> list[dict]:
-    """All records of ``stats.jsonl``, or only those holding ``key`` (e.g. "loss_d", "val_fmatch")."""
+    """All records of ``stats.jsonl``, or only those holding ``key`` (e.g. "loss_d", "val_loss")."""
     records = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
     return [r for r in records if key is None or key in r]

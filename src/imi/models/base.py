@@ -1,0 +1,37 @@
+"""What every model variant offers the pipeline, the checkpoints and the trainer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from imi.config import ModelConfig
+
+
+class EditModel(nn.Module):
+    """An instruction-conditioned image editor.
+
+    Subclasses set :attr:`inference_prefixes` (the state-dict prefixes an
+    edit needs; the rest, e.g. a discriminator, is training-only and never
+    shipped) and implement :meth:`generate`. How a variant is trained lives
+    in its recipe (:mod:`imi.training.recipes`), not here.
+    """
+
+    inference_prefixes: tuple[str, ...] = ()
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+
+    def generate(self, x: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The edit: normalised source ``(B, C, S, S)`` + instruction ``(B, T)``, ``(B,)`` + noise
+        ``(B, z_dim)`` → normalised ``(B, C, S, S)``. Deterministic variants ignore ``z``."""
+        raise NotImplementedError
+
+    def inference_state(self) -> dict[str, torch.Tensor]:
+        """The weights (and buffers) :meth:`generate` needs, detached on the CPU."""
+        return {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.state_dict().items()
+            if k.startswith(self.inference_prefixes)
+        }
