@@ -93,6 +93,7 @@ def train_variant(name: str, cfg: BenchConfig) -> dict:
     else:
         settings = {
             "train.max_minutes": str(cfg.minutes),
+            "train.max_steps": "0",  # the budget alone decides when a variant stops
             "train.seed": str(cfg.seed),
             "train.threads": str(cfg.threads),
         }

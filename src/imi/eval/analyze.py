@@ -159,22 +159,28 @@ def figures(vectors: dict[str, np.ndarray], run_dir: Path | None, out: Path, sel
     written.append(out / "fig9.png")
 
     if run_dir is not None and (run_dir / "stats.jsonl").is_file():
-        train = read_stats(run_dir / "stats.jsonl", "loss_d")
+        # Training records (not validation ones); which losses exist depends on the variant's recipe.
+        train = [r for r in read_stats(run_dir / "stats.jsonl") if "images_per_s" in r]
         fig, axes = plt.subplots(1, 3, figsize=(12, 3))
         steps = [r["step"] for r in train]
-        for key in ("loss_d", "loss_g"):
-            axes[0].plot(steps, [r[key] for r in train], label=key, linewidth=1)
+        for key in ("loss_d", "loss_g", "loss", "l1"):
+            if train and key in train[0]:
+                axes[0].plot(steps, [r[key] for r in train], label=key, linewidth=1)
         axes[0].legend(fontsize=7)
         axes[0].set_title("losses (window means)", fontsize=9)
-        axes[1].plot(steps, [r["fmatch"] for r in train], label="train fmatch", linewidth=1)
+        if train and "fmatch" in train[0]:
+            axes[1].plot(steps, [r["fmatch"] for r in train], label="train fmatch", linewidth=1)
         if selected:
             vs = np.array(selected["scores"])
-            axes[1].plot(vs[:, 0], vs[:, 1], "o-", label="val fmatch", markersize=3)
+            axes[1].plot(vs[:, 0], vs[:, 1], "o-", label="validation score", markersize=3)
             axes[1].axvline(selected["best_step"], color="k", linestyle=":", label=f"selected: {selected['best_step']}")
         axes[1].legend(fontsize=7)
-        axes[1].set_title("feature matching (Fig. 12)", fontsize=9)
-        axes[2].plot(steps, [r.get("update_d", np.nan) for r in train], linewidth=1)
-        axes[2].set_title("share of steps that updated D", fontsize=9)
+        axes[1].set_title("model selection (Fig. 12)", fontsize=9)
+        if train and "update_d" in train[0]:  # rule (23) only
+            axes[2].plot(steps, [r["update_d"] for r in train], linewidth=1)
+            axes[2].set_title("share of steps that updated D", fontsize=9)
+        else:
+            axes[2].set_visible(False)
         for ax in axes:
             ax.set_xlabel("step", fontsize=8)
         fig.tight_layout()

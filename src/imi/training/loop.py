@@ -199,7 +199,7 @@ class Trainer:
 
     def validation_score(self, items: int = 256) -> float:
         """The recipe's model-selection score on the first ``items`` dev triplets (lower is better):
-        feature matching for the paper's GANs (§5.3), L1 to the target for the others."""
+        feature matching for the paper's GANs (§5.3), L1 to the target for tim, cross-entropy for ours."""
         n = min(items, len(self.dev_set))
         batches = (self.to_step_batch(self.dev_set.batch(np.arange(s, min(s + 64, n)))) for s in range(0, n, 64))
         return self.recipe.validate(self.model, batches, self.config.train)
