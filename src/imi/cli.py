@@ -113,6 +113,75 @@ def data_digits(
         console.print(f"wrote {path}")
 
 
+class SplitName(str, Enum):
+    train = "train"
+    dev = "dev"
+    test = "test"
+
+
+class Phrasing(str, Enum):
+    seen = "seen"
+    heldout = "heldout"
+
+
+@data_app.command("avatars", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def data_avatars(
+    ctx: typer.Context,
+    preset: Annotated[str, typer.Option(help="Experiment preset whose data set to use.")] = "avatars-small",
+    build: Annotated[bool, typer.Option("--build", help="Render the cache (resumes an interrupted build).")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes for --build.")] = 2,
+    stats: Annotated[bool, typer.Option("--stats", help="Counts per split, attribute and kind.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, max=64, help="Draw N triplets (needs --out).")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Figure file for --show.")] = None,
+    list_items: Annotated[int, typer.Option("--list", min=0, help="Print N items of --split as JSON lines.")] = 0,
+    split: Annotated[SplitName, typer.Option("--split", help="Split for --show / --list.")] = SplitName.train,
+    phrasing: Annotated[Phrasing, typer.Option("--phrasing", help="Sentences to show.")] = Phrasing.seen,
+) -> None:
+    """The avatar manipulation benchmark (SPEC §6): build its cache, count it, look at it.
+
+    Extra dotted settings change the data set, e.g. --data.unlabeled 5000 --data.cache_dir DIR.
+    """
+    from collections import Counter
+
+    from imi.config import resolve
+    from imi.data.avatars.dataset import SPLITS, AvatarBenchmark
+
+    config = resolve(preset, parse_overrides(ctx.args))
+    if config.domain != "avatars":
+        raise ImiError(f"preset {preset!r} is not an avatar preset")
+    if not (build or stats or show or list_items):
+        raise ImiError("nothing to do: pass --build, --stats, --show N --out FILE.png, or --list N")
+    if show and out is None:
+        raise ImiError("--show needs --out FILE.png")
+    bench = AvatarBenchmark(config.data, build=build, workers=workers)
+    if build:
+        console.print(f"cache complete: {bench.cache.path}")
+    if list_items:
+        ds = bench.split(split.value, phrasing.value)
+        for m in ds.meta[:list_items]:
+            sys.stdout.write(json.dumps(m) + "\n")
+    if stats:
+        table = Table(title=f"avatar triplets (seed {config.data.seed}; {config.data.unlabeled:,} unlabeled)")
+        table.add_column("split")
+        table.add_column("triplets", justify="right")
+        table.add_column("add / remove / change", justify="right")
+        table.add_column("by attribute")
+        for name in SPLITS:
+            meta = bench.split(name).meta
+            kinds = Counter(m["kind"] for m in meta)
+            attrs = Counter(m["attribute"] for m in meta)
+            by_attr = ", ".join(f"{a} {n}" for a, n in sorted(attrs.items()))
+            table.add_row(name, f"{len(meta):,}", f"{kinds['add']} / {kinds['remove']} / {kinds['change']}", by_attr)
+        console.print(table)
+    if show:
+        from imi.viz import triplet_figure
+
+        ds = bench.split(split.value, phrasing.value)
+        path = triplet_figure(ds.batch(np.arange(min(show, len(ds)))), out)
+        console.print(f"wrote {path}")
+
+
 def parse_overrides(args: list[str]) -> dict[str, str]:
     """``["--train.lr", "1e-4", "--model.ch=32"]`` → ``{"train.lr": "1e-4", "model.ch": "32"}``."""
     out: dict[str, str] = {}

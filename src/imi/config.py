@@ -5,7 +5,7 @@ Every field error names the field, so a bad value fails before any work starts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from imi.errors import ImiError
 
@@ -144,6 +144,9 @@ class TrainConfig:
         lambda_rr, lambda_rw, lambda_fr, lambda_gfr, lambda_f: loss weights of (21)/(22).
         lambda_mask: weight of SIM's mask loss (variant imi-sim).
         lambda_l1: weight of the L1 reconstruction term (variant tim).
+        unsupervised_samples: avatars (paper §3.5.2): training alternates this
+            many unlabeled samples with as many supervised ones; the
+            supervised half is a "phase". 0 trains on triplets only (digits).
         seed: seeds weights, noise, the (c_r, c_w, x) draw and the data order.
         log_every, sample_every, checkpoint_every: in steps.
         device: "auto", "cpu", "cuda", "cuda:1" …
@@ -169,6 +172,7 @@ class TrainConfig:
     lambda_f: float = 2.0
     lambda_mask: float = 1.0
     lambda_l1: float = 100.0
+    unsupervised_samples: int = 0
     seed: int = 0
     log_every: int = 50
     sample_every: int = 500
@@ -181,7 +185,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _at_least(self, 1, "batch_size", "epochs", "log_every", "sample_every", "checkpoint_every")
-        _at_least(self, 0, "max_steps", "threads", "max_minutes", "val_items")
+        _at_least(self, 0, "max_steps", "threads", "max_minutes", "val_items", "unsupervised_samples")
         _check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
         for name in ("beta1", "beta2"):
             _check(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
@@ -197,9 +201,14 @@ class ExperimentConfig:
 
     preset: str
     variant: str = "imi-paper"
-    data: DigitDataConfig = DigitDataConfig()
+    data: DigitDataConfig | AvatarDataConfig = DigitDataConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
+
+    @property
+    def domain(self) -> str:
+        """``"digits"`` or ``"avatars"``: which benchmark the data config describes."""
+        return "avatars" if isinstance(self.data, AvatarDataConfig) else "digits"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -210,7 +219,7 @@ class ExperimentConfig:
             return cls(
                 preset=d["preset"],
                 variant=d.get("variant", "imi-paper"),
-                data=DigitDataConfig(**d["data"]),
+                data=(AvatarDataConfig if "train_triplets" in d["data"] else DigitDataConfig)(**d["data"]),
                 model=ModelConfig(**d["model"]),
                 train=TrainConfig(**d["train"]),
             )
@@ -247,6 +256,38 @@ PRESETS: dict[str, ExperimentConfig] = {
     ),
 }
 
+# Avatars (SPEC §4): RGB, tanh output, all λ = 1, 2,200 unsupervised samples alternating with
+# 2,200 supervised ones. vocab_size is the avatar tokenizer's (the trainer checks it).
+_AVATAR_MODEL = ModelConfig(channels=3, output="tanh", aux_labels=False, vocab_size=203)
+_AVATAR_TRAIN = TrainConfig(
+    lambda_rw=1.0, lambda_fr=1.0, lambda_gfr=1.0, lambda_f=1.0, unsupervised_samples=2_200,
+    max_steps=350_000,  # 5,000 phases of 35 + 35 steps at batch 64
+)  # fmt: skip
+_SMALL = {"ch": 32, "d_im": 256, "d_dis": 256}
+PRESETS |= {
+    # The paper's AIMI-sized set and model (d_im 1024; SIM's φimm is 512×4×4).
+    "avatars-paper": ExperimentConfig(
+        preset="avatars-paper", data=AvatarDataConfig(), model=_AVATAR_MODEL, train=_AVATAR_TRAIN
+    ),
+    "avatars-paper-sim": ExperimentConfig(
+        preset="avatars-paper-sim", variant="imi-sim", data=AvatarDataConfig(), model=_AVATAR_MODEL, train=_AVATAR_TRAIN
+    ),
+    # For 2 CPU cores: the same triplets, 20,000 unlabeled avatars, half-width networks.
+    "avatars-small": ExperimentConfig(
+        preset="avatars-small",
+        data=AvatarDataConfig(unlabeled=20_000),
+        model=replace(_AVATAR_MODEL, **_SMALL),
+        train=_AVATAR_TRAIN,
+    ),
+    "avatars-sim": ExperimentConfig(
+        preset="avatars-sim",
+        variant="imi-sim",
+        data=AvatarDataConfig(unlabeled=20_000),
+        model=replace(_AVATAR_MODEL, **_SMALL),
+        train=_AVATAR_TRAIN,
+    ),
+}
+
 
 def _parse_value(field: str, current: object, text: str) -> object:
     if isinstance(current, bool):
@@ -270,7 +311,6 @@ def _parse_value(field: str, current: object, text: str) -> object:
 def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:
     """A preset with dotted overrides applied, e.g. ``{"train.lr": "1e-4"}``."""
     import difflib
-    from dataclasses import replace
 
     if preset not in PRESETS:
         raise ConfigError(f"preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from imi.config import ExperimentConfig
-from imi.data.text import Tokenizer, Vocabulary
+from imi.data.text import Tokenizer, Vocabulary, words
 from imi.images import denormalize, load_image, normalize, to_pil
 from imi.models.base import EditModel
 from imi.training.checkpoint import CheckpointError, load_pretrained
@@ -52,7 +52,12 @@ class Editor:
         # channels-last convolutions are ~1.3-1.5x faster on CPU (oneDNN); inference-only, so the
         # layout never meets a training step.
         model = model.to(memory_format=torch.channels_last)
-        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), strict=True))
+        # Digits refuse unknown words; free-form avatar sentences map them to <unk>.
+        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), strict=config.domain == "digits"))
+
+    def unknown_words(self, instruction: str) -> list[str]:
+        """Words of ``instruction`` outside the vocabulary (read as ``<unk>`` when not strict)."""
+        return [w for w in dict.fromkeys(words(instruction)) if w not in self.tokenizer.vocab]
 
     @property
     def image_size(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -11,19 +12,24 @@ from PIL import Image, ImageDraw
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from imi.data.digits import TripletBatch
+
+def _show(ax, image: torch.Tensor) -> None:
+    """uint8 ``(C, S, S)``: grey for one channel, colour for three."""
+    if image.shape[0] == 1:
+        ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=255)
+    else:
+        ax.imshow(image.permute(1, 2, 0).numpy())
 
 
-def triplet_figure(
-    batch: TripletBatch, path: str | Path, columns: int = 2, generated: torch.Tensor | None = None
-) -> Path:
+def triplet_figure(batch, path: str | Path, columns: int = 2, generated: torch.Tensor | None = None) -> Path:
     """Save source | instruction | target [| generated] panels, like the paper's Fig. 5/6.
 
     Args:
-        batch: a rendered batch (uint8 images ``(B, 1, S, S)``).
+        batch: a rendered batch (digits or avatars: uint8 ``source``/``target``
+            ``(B, C, S, S)`` and an ``instructions()`` method).
         path: output file; the format follows the suffix (PNG, PDF, SVG …).
         columns: how many triplets side by side.
-        generated: optional uint8 ``(B, 1, S, S)`` model outputs for a fourth panel.
+        generated: optional uint8 ``(B, C, S, S)`` model outputs for a fourth panel.
     """
     n = len(batch)
     per = 3 if generated is None else 4
@@ -34,12 +40,12 @@ def triplet_figure(
     for i, text in enumerate(batch.instructions()):
         r, c = divmod(i, columns)
         src, txt, tgt = axes[r, per * c : per * c + 3]
-        src.imshow(batch.source[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
-        tgt.imshow(batch.target[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
+        _show(src, batch.source[i])
+        _show(tgt, batch.target[i])
         txt.text(
             0.5,
             0.5,
-            text.replace(" to the ", "\nto the ").replace(" on the ", "\non the "),
+            textwrap.fill(text, 22),
             ha="center",
             va="center",
             fontsize=9,
@@ -51,7 +57,7 @@ def triplet_figure(
             tgt.set_title("target", fontsize=9)
         if generated is not None:
             gen = axes[r, per * c + 3]
-            gen.imshow(generated[i, 0].numpy(), cmap="gray", vmin=0, vmax=255)
+            _show(gen, generated[i])
             if r == 0:
                 gen.set_title("generated", fontsize=9)
     fig.tight_layout()

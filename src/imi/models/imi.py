@@ -100,7 +100,12 @@ class IMIModel(EditModel):
         return self.gen(z, self.condition(x, tokens, lengths))
 
     def draw(self, b, k: int) -> Draw:
-        """Choice ``k`` of eq. (20) for a :class:`~imi.training.step.StepBatch`, computing only what it needs."""
+        """Choice ``k`` of eq. (20) for a :class:`~imi.training.step.StepBatch`, computing only what it needs.
+
+        An unsupervised batch (§3.5.2) always takes choice 0: reconstruct X
+        from its own code, with the shuffled batch as the wrong condition.
+        """
+        k = k if b.supervised else 0
         phi_s = self.im_enc(b.source)
         c_s = self.fc(phi_s, None)
         if k == 0:
@@ -163,6 +168,7 @@ class SIMModel(IMIModel):
         return self.gen(z, self.fc(phi_im, phi_i), spatial)
 
     def draw(self, b, k: int) -> Draw:
+        k = k if b.supervised else 0
         phi_s = self.im_enc(b.source)
         phi_t = self.im_enc(b.target) if k < 2 else None
         c_s = self.fc(phi_s, None)
@@ -178,7 +184,9 @@ class SIMModel(IMIModel):
             teacher = (~b.change.any(1, keepdim=True)).to(b.source.dtype)
             c_r, c_w, x, labels = self.fc(phi_s, phi_i), c_s, b.target, b.target_labels
         m, spatial = self._sim(image, phi_im, phi_i)
-        return Draw(c_r, c_w, x, labels, c_r, spatial, {"mask": F.mse_loss(m.float(), teacher.float())})
+        # The mask generator learns from supervised samples only (SPEC §4).
+        aux = {"mask": F.mse_loss(m.float(), teacher.float())} if b.supervised else {}
+        return Draw(c_r, c_w, x, labels, c_r, spatial, aux)
 
 
 class TextFusion(nn.Module):

@@ -80,6 +80,11 @@ class Dist:
             p.grad = flat[offset : offset + p.numel()].view_as(p).clone()
             offset += p.numel()
 
+    def barrier(self) -> None:
+        """Wait until every rank gets here (e.g. rank 0 finished writing a data cache)."""
+        if self.world > 1:
+            dist.barrier()
+
     def sync_module(self, module: nn.Module) -> None:
         """Copy rank 0's parameters and buffers to every rank."""
         if self.world > 1:

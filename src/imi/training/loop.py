@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from imi.config import ConfigError, ExperimentConfig
-from imi.data.digits import DigitBenchmark, TripletBatch, digit_tokenizer
+from imi.data.digits import DigitBenchmark, digit_tokenizer
 from imi.images import normalize
 from imi.models.registry import VARIANTS, build_model
 from imi.pipeline import Editor
@@ -66,12 +66,22 @@ class Trainer:
         self.dist = dist or setup(cfg.device, cfg.threads)
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
-        self.tokenizer = digit_tokenizer()
+        self.unlabeled = None
+        if config.domain == "avatars":
+            from imi.data.avatars.dataset import AvatarBenchmark, avatar_tokenizer
+
+            self.tokenizer = avatar_tokenizer()
+            # Rank 0 renders a missing cache; the others wait for it at the first collective.
+            bench = AvatarBenchmark(config.data, build=self.dist.is_main, workers=max(1, cfg.threads or 1))
+            self.dist.barrier()
+            self.unlabeled = bench if cfg.unsupervised_samples else None
+        else:
+            self.tokenizer = digit_tokenizer()
+            bench = DigitBenchmark(config.data)
         if config.model.vocab_size != len(self.tokenizer.vocab):
             raise ConfigError(
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
             )
-        bench = DigitBenchmark(config.data)
         self.train_set, self.dev_set = bench.split("train"), bench.split("dev")
         global_batch = cfg.batch_size * self.dist.world
         if global_batch > len(self.train_set):
@@ -80,13 +90,20 @@ class Trainer:
                 f"> {len(self.train_set)} train triplets"
             )
         self.steps_per_epoch = len(self.train_set) // global_batch
-        total = cfg.epochs * self.steps_per_epoch
+        # Avatars alternate `half` unsupervised steps with `half` supervised ones (one phase).
+        self.half = round(cfg.unsupervised_samples / global_batch) if self.unlabeled else 0
+        if self.unlabeled is not None and (self.half < 1 or global_batch > config.data.unlabeled):
+            raise ConfigError(
+                f"train.unsupervised_samples: {cfg.unsupervised_samples} samples need ≥ 1 batch of "
+                f"{global_batch} and ≥ {global_batch} unlabeled avatars (data.unlabeled = {config.data.unlabeled})"
+            )
+        total = cfg.epochs * self.steps_per_epoch * (2 if self.half else 1)
         self.total_steps = min(total, cfg.max_steps) if cfg.max_steps else total
 
         self.model = build_model(config.variant, config.model).to(self.dist.device)
         self.recipe = RECIPES[VARIANTS[config.variant].recipe]
         if not resume:
-            self.recipe.prepare(self.model, self.train_set.pool)
+            self.recipe.prepare(self.model, self.train_set)
         self.dist.sync_module(self.model)
         self.opts = self.recipe.optimizers(self.model, cfg)
         # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
@@ -108,23 +125,45 @@ class Trainer:
         elif self.dist.is_main:
             ckpt.write_config(self.run_dir, config, list(self.tokenizer.vocab.itos), 0)
 
-    def batch_indices(self, step: int) -> np.ndarray:
-        """This rank's train-split indices for ``step``."""
-        epoch, j = divmod(step, self.steps_per_epoch)
-        order = _epoch_permutation(len(self.train_set), self.config.train.seed, epoch)
+    def batch_indices(self, step: int, n: int | None = None, stream: int = 0) -> np.ndarray:
+        """This rank's indices for the ``step``-th batch of a data set of ``n`` items (default: train)."""
+        n = len(self.train_set) if n is None else n
+        per_epoch = n // (self.config.train.batch_size * self.dist.world)
+        epoch, j = divmod(step, per_epoch)
+        order = _epoch_permutation(n, self.config.train.seed + 104_729 * stream, epoch)
         b, world = self.config.train.batch_size, self.dist.world
         start = (j * world + self.dist.rank) * b
         return order(np.arange(start, start + b))
 
-    def to_step_batch(self, batch: TripletBatch) -> StepBatch:
+    def phase(self, step: int) -> float:
+        """Supervised phases completed after ``step`` steps (paper §3.5.2: 2,200 supervised samples each)."""
+        full, rest = divmod(step, 2 * self.half)
+        return full + max(0, rest - self.half) / self.half
+
+    def train_batch(self, step: int) -> StepBatch:
+        """Batch ``step``: the data order is a pure function of the step, also when alternating."""
+        if not self.half:
+            return self.to_step_batch(self.train_set.batch(self.batch_indices(step)))
+        period, pos = divmod(step, 2 * self.half)
+        if pos >= self.half:  # supervised half: the next train-split batch
+            return self.to_step_batch(self.train_set.batch(self.batch_indices(period * self.half + pos - self.half)))
+        # Unsupervised half (§3.5.2): source = target = X, zero instruction; the batch rolled by
+        # one (a shuffle with no fixed point) gives the wrong condition c_w.
+        k = self.batch_indices(period * self.half + pos, self.config.data.unlabeled, stream=1)
+        x = normalize(self.unlabeled.unlabeled(k), self.config.model.output).to(self.dist.device)
+        empty = torch.zeros(len(k), 1, dtype=torch.long, device=self.dist.device)
+        return StepBatch(x, x.roll(1, 0), empty, empty[:, 0], None, None, None, supervised=False)
+
+    def to_step_batch(self, batch) -> StepBatch:
         dev, out = self.dist.device, self.config.model.output
+        labels = getattr(batch, "source_labels", None)
         return StepBatch(
             source=normalize(batch.source, out).to(dev),
             target=normalize(batch.target, out).to(dev),
             tokens=batch.tokens.to(dev),
             lengths=batch.lengths.to(dev),
-            source_labels=batch.source_labels.to(dev),
-            target_labels=batch.target_labels.to(dev),
+            source_labels=None if labels is None else labels.to(dev),
+            target_labels=None if labels is None else batch.target_labels.to(dev),
             change=batch.change.to(dev),
         )
 
@@ -150,7 +189,7 @@ class Trainer:
             while self.step < self.total_steps and not spent:
                 started = time.perf_counter()
                 self.model.train()
-                batch = self.to_step_batch(self.train_set.batch(self.batch_indices(self.step)))
+                batch = self.train_batch(self.step)
                 try:
                     stats = self.recipe.step(self.model, batch, cfg, self.opts, self.rng, self.dist)
                 except NonFiniteLoss as err:
@@ -166,11 +205,14 @@ class Trainer:
                 window.append(stats)
                 if self.step % cfg.log_every == 0 or last:
                     # Means over the steps since the last report: update_d becomes the share of D updates.
-                    mean = {k: float(np.mean([w[k] for w in window])) for k in window[0] if k != "draw"}
+                    # A term missing from some steps (SIM's mask on unlabeled ones) averages where present.
+                    keys = [k for k in dict.fromkeys(k for w in window for k in w) if k != "draw"]
+                    mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in keys}
                     rate = images / (time.perf_counter() - tick)
-                    self.stats.report(
-                        self.step, {**mean, "images_per_s": rate, "epoch": self.step / self.steps_per_epoch}
-                    )
+                    progress = {"epoch": self.step / self.steps_per_epoch}
+                    if self.half:
+                        progress = {"phase": self.phase(self.step)}
+                    self.stats.report(self.step, {**mean, "images_per_s": rate, **progress})
                     shown = {k: f"{mean[k]:.3f}" for k in self.recipe.progress}
                     bar.set_postfix(**shown, img_s=f"{rate:.0f}")
                     tick, images, window = time.perf_counter(), 0, []

@@ -44,8 +44,8 @@ class Recipe:
     def optimizers(self, model: EditModel, cfg: TrainConfig) -> Optimizers:
         raise NotImplementedError
 
-    def prepare(self, model: EditModel, train_pool) -> None:
-        """Set data-derived state before the first step of a new run (not on resume)."""
+    def prepare(self, model: EditModel, train_set) -> None:
+        """Set data-derived state from the train split before the first step of a new run (not on resume)."""
 
     def losses(self, model: EditModel, b: StepBatch, cfg: TrainConfig, rng: torch.Generator) -> dict[str, torch.Tensor]:
         """Every loss term of one iteration (its random choices drawn from ``rng``)."""
@@ -171,8 +171,9 @@ class SupervisedRecipe(Recipe):
     def optimizers(self, model, cfg):
         return {"g": _adam(model.parameters(), cfg)}
 
-    def prepare(self, model, train_pool):
-        model.set_exemplars(torch.from_numpy(class_medoids(train_pool.images, train_pool.labels)))
+    def prepare(self, model, train_set):
+        pool = train_set.pool
+        model.set_exemplars(torch.from_numpy(class_medoids(pool.images, pool.labels)))
 
     def losses(self, model, b, cfg, rng):
         return model.loss(b)

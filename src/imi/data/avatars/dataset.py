@@ -237,6 +237,7 @@ class AvatarBatch:
         source_attrs, target_attrs: long ``(B, len(NAMES))`` value indices.
         attribute: long ``(B,)`` index of the edited attribute in ``NAMES``.
         index: long ``(B,)`` item indices.
+        texts: the sentences themselves.
     """
 
     source: torch.Tensor
@@ -248,9 +249,13 @@ class AvatarBatch:
     target_attrs: torch.Tensor
     attribute: torch.Tensor
     index: torch.Tensor
+    texts: list[str]
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def instructions(self) -> list[str]:
+        return list(self.texts)
 
 
 def _chw(images: np.ndarray) -> torch.Tensor:
@@ -293,6 +298,7 @@ class AvatarSplit:
             target_attrs=torch.from_numpy(self._target_attrs[k].astype(np.int64)),
             attribute=self._attribute[kt],
             index=kt,
+            texts=[self.instructions[i] for i in k.tolist()],
         )
 
 
