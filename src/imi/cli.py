@@ -375,5 +375,35 @@ def recognizer_train(
     console.print(f"passed the gate; wrote {out}")
 
 
+@recognizer_app.command("train-avatars")
+@user_errors
+def recognizer_train_avatars(
+    out: Annotated[Path, typer.Option(help="Where the recogniser is written if it passes the gate.")] = Path(
+        "runs/avatar-recognizer"
+    ),
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 3000,
+    width: Annotated[int, typer.Option(help="Channels of the first block.")] = 32,
+    avatars: Annotated[int, typer.Option(help="Rendered training avatars.")] = 30_000,
+    held_out: Annotated[int, typer.Option(help="Fresh avatars for the accuracy gate.")] = 5_000,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (0 = all cores).")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes.")] = 2,
+) -> None:
+    """Train the avatar judge on its own renders; saved only if every attribute passes the 98% gate."""
+    from imi.eval.avatar_recognizer import AvatarRecognizerConfig, save_avatar_recognizer, train_avatar_recognizer
+
+    config = AvatarRecognizerConfig(
+        width=width, avatars=avatars, held_out=held_out, steps=steps, seed=seed, threads=threads
+    )
+    judge = train_avatar_recognizer(config, workers=workers)
+    console.print(json.dumps(judge.accuracy))
+    command = (
+        f"imi recognizer train-avatars --out {out} --steps {steps} --width {width} --avatars {avatars} "
+        f"--held-out {held_out} --seed {seed} --threads {threads}"
+    )
+    save_avatar_recognizer(out, judge, {"command": command, "held_out": f"{held_out:,} fresh rendered avatars"})
+    console.print(f"passed the gate; wrote {out}")
+
+
 def main() -> None:
     app()
