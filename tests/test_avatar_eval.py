@@ -102,3 +102,17 @@ def test_a_short_training_run_learns_to_read_avatars(tmp_path):
     model = ar.train_avatar_recognizer(config, cache_dir=str(tmp_path), progress=False)
     # chance is 1/6 for the background; a colour filling most of the picture is learnt first
     assert model.accuracy["background"] > 0.9 and model.accuracy["images"] == 256
+
+
+def test_vector_findings_separate_attributes_and_score_held_out_retrieval():
+    from imi.eval.avatar_analyze import findings
+
+    rng = np.random.default_rng(0)
+    attribute = np.repeat(np.arange(4), 5)
+    centres = rng.normal(size=(4, 16)) * 5
+    seen = centres[attribute] + rng.normal(size=(20, 16)) * 0.1
+    f = findings(seen, seen + rng.normal(size=(20, 16)) * 0.1, attribute)
+    assert f["cos_same_attribute"] > 0.95 and f["cos_other_attribute"] < f["cos_same_attribute"] - 0.2
+    assert f["heldout_nearest_same_attribute"] == 1.0 and f["nearest_chance"] == pytest.approx(4 / 19)
+    scrambled = findings(seen, rng.normal(size=(20, 16)), attribute)  # held-out vectors that mean nothing
+    assert scrambled["heldout_nearest_same_attribute"] < 0.6 and scrambled["cos_seen_vs_heldout_same_edit"] < 0.5

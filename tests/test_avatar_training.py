@@ -98,3 +98,22 @@ def test_a_tiny_sim_run_lowers_its_fixed_batch_mask_loss(avatar_cache, tmp_path)
     after = mask_loss()
     # from the untrained ~0.25 (a mask of 0.5 everywhere) down by more than a quarter
     assert after < 0.75 * before, (before, after)
+
+
+def test_validation_logs_dev_ssim_by_phase_and_keeps_the_first_dev_edit(avatar_cache, tmp_path):
+    from PIL import Image
+
+    from imi.training.loop import FIXED
+    from imi.training.stats import read_stats
+
+    config = avatar_config(avatar_cache, **{"train.max_steps": "8", "train.checkpoint_every": "4",
+                                            "train.sample_every": "4", "train.val_items": "16"})  # fmt: skip
+    trainer = Trainer(config, tmp_path / "run")
+    trainer.fit()
+    val = read_stats(tmp_path / "run" / "stats.jsonl", "val_ssim")
+    assert [(r["step"], r["phase"]) for r in val] == [(4, 1.0), (8, 2.0)]
+    assert all(-1 <= r["val_ssim"] <= 1 for r in val)
+    assert val[-1]["val_ssim"] == pytest.approx(trainer.dev_ssim(16))  # the logged number is the dev SSIM
+    shots = sorted((tmp_path / "run" / "samples" / FIXED).glob("*.png"))
+    assert [p.name for p in shots] == ["step-0000004.png", "step-0000008.png"]
+    assert Image.open(shots[0]).size == (64, 64) and Image.open(shots[0]).mode == "RGB"

@@ -5,6 +5,9 @@ the loss its recipe descends on a fixed batch. A new variant added to
 :data:`imi.models.registry.VARIANTS` is tested here without a line of its own.
 """
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,20 +16,30 @@ from imi.config import resolve
 from imi.data.digits import DigitBenchmark
 from imi.eval.ssim import ssim
 from imi.images import denormalize, normalize
-from imi.models.ours import LayoutEditor
+from imi.models.ours import LayoutEditor, class_medoids
 from imi.models.registry import VARIANTS, build_model
 from imi.pipeline import Editor
 from imi.training.checkpoint import load_pretrained, save_pretrained
 from imi.training.loop import Trainer
-from imi.training.recipes import class_medoids
 
 from .conftest import TINY
 
 NAMES = list(VARIANTS)
 
 
+# Avatar variants get a tiny avatar data set instead of the digit sizes in TINY (rendered once, in /tmp).
+AVATAR_TINY = {
+    "data.train_triplets": "48", "data.dev_triplets": "8", "data.test_triplets": "8", "data.unlabeled": "32",
+    "data.cache_dir": str(Path(tempfile.gettempdir()) / "imi-test-cache"), "train.unsupervised_samples": "0",
+}  # fmt: skip
+
+
 def variant_config(name: str, **overrides: str):
-    return resolve(VARIANTS[name].preset, {**TINY, "train.val_items": "0", **overrides})
+    preset = VARIANTS[name].preset
+    if resolve(preset).domain == "avatars":
+        tiny = {k: v for k, v in TINY.items() if not k.startswith("data.")}
+        return resolve(preset, {**tiny, **AVATAR_TINY, "train.val_items": "0", **overrides})
+    return resolve(preset, {**TINY, "train.val_items": "0", **overrides})
 
 
 def fixed_batch(trainer: Trainer, n: int = 16):
@@ -52,6 +65,24 @@ def test_shapes_and_inference_weights(name, tmp_path):
         denormalize(b.source, "linear"), b.tokens, b.lengths, seed=0
     )
     assert images.dtype == torch.uint8 and images.shape == b.source.shape
+    with torch.no_grad():
+        where = model.change_map(b.source, b.tokens, b.lengths)
+    if where is not None:  # the map of what the model redraws: one channel, pixel resolution, in [0, 1]
+        assert where.shape == (len(b.source), 1, *b.source.shape[2:])
+        assert where.min() >= 0 and where.max() <= 1
+
+
+@pytest.mark.parametrize("name", ["ours", "ours-avatars"])
+def test_compositing_variants_change_nothing_outside_their_change_map(name, tmp_path):
+    trainer = Trainer(variant_config(name, **{"train.max_steps": "3"}), tmp_path / "run")
+    trainer.fit()
+    model = trainer.model.eval()
+    b = fixed_batch(trainer)
+    with torch.no_grad():
+        where = model.change_map(b.source, b.tokens, b.lengths)
+    moved = (edit(model, b) - b.source).abs().amax(1, keepdim=True)
+    assert (moved <= 2 * where + 1e-5).all()  # |edit - source| = m·|content - source| ≤ 2m
+    assert (where < 0.5).float().mean() > 0.05  # and the map is not "everything" (it would pass trivially)
 
 
 @pytest.mark.parametrize("name", NAMES)

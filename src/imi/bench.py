@@ -1,4 +1,4 @@
-"""``imi bench digits``: every variant, the same wall-clock budget, one table.
+"""``imi bench digits`` / ``imi bench avatars``: every variant, the same wall-clock budget, one table.
 
 1. Train each variant from scratch for ``minutes`` of training time (the
    trainer's ``train.max_minutes``: data, forward, backward and update; not
@@ -15,13 +15,11 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from imi.config import ConfigError, resolve
 from imi.data.digits import DigitBenchmark
@@ -31,9 +29,19 @@ from imi.eval.recognizer import load_recognizer
 from imi.eval.run import BASELINE, pick_items
 from imi.models.registry import VARIANTS
 from imi.training import checkpoint as ckpt
-from imi.training.loop import BEST, Trainer
+from imi.training.loop import BEST, PHASE_SAMPLES, Trainer
 
 DEFAULT_MINUTES = 30.0
+DOMAINS = ("digits", "avatars")
+# The avatar bench trains the paper's pair at one size (SPEC §6: w/o vs w/ SIM) and ours.
+AVATAR_PRESETS = {"imi-paper": "avatars-small", "imi-sim": "avatars-sim", "ours-avatars": "avatars-ours"}
+
+
+def bench_presets(domain: str) -> dict[str, str]:
+    """Variant name → the preset its bench trains, in table order."""
+    if domain == "avatars":
+        return dict(AVATAR_PRESETS)
+    return {n: v.preset for n, v in VARIANTS.items() if resolve(v.preset).domain == "digits"}
 
 
 @dataclass(frozen=True)
@@ -42,33 +50,45 @@ class BenchConfig:
 
     Attributes:
         minutes: training budget per variant (wall clock of the steps).
-        variants: names from :data:`imi.models.registry.VARIANTS`, in table order.
-        out: folder for the runs (``out/<variant>``) and the report.
+        variants: names from :func:`bench_presets` of the domain, in table order (None: all).
+        out: folder for the runs (``out/<variant>``) and the report (None: ``runs/bench-<domain>``).
         seed: training seed of every variant (and the evaluation noise seed).
         limit: test triplets to evaluate (None: the whole split).
         threads: CPU threads (0: all cores).
         batch_size: evaluation batch size.
         latency_reps: timed batch-1 edits per variant (the median is reported).
+        overrides: dotted settings applied to every variant's preset.
+        domain: ``digits`` or ``avatars``.
+        ssim_target: avatars: the dev SSIM whose first crossing (in phases) is reported.
     """
 
     minutes: float = DEFAULT_MINUTES
-    variants: tuple[str, ...] = tuple(VARIANTS)
-    out: Path = Path("runs/bench-digits")
+    variants: tuple[str, ...] | None = None
+    out: Path | None = None
     seed: int = 0
     limit: int | None = None
     threads: int = 0
     batch_size: int = 512
     latency_reps: int = 200
     overrides: dict[str, str] = field(default_factory=dict)
+    domain: str = "digits"
+    ssim_target: float = 0.8
 
     def __post_init__(self) -> None:
+        if self.domain not in DOMAINS:
+            raise ConfigError(f"domain: {self.domain!r}; choose from {', '.join(DOMAINS)}")
+        presets = bench_presets(self.domain)
+        if self.variants is None:
+            object.__setattr__(self, "variants", tuple(presets))
+        if self.out is None:
+            object.__setattr__(self, "out", Path(f"runs/bench-{self.domain}"))
         if not self.minutes > 0:
             raise ConfigError(f"minutes: must be > 0, got {self.minutes}")
         if not self.variants:
             raise ConfigError("variants: name at least one")
-        unknown = [v for v in self.variants if v not in VARIANTS]
+        unknown = [v for v in self.variants if v not in presets]
         if unknown:
-            raise ConfigError(f"variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+            raise ConfigError(f"variants: unknown {', '.join(unknown)}; choose from {', '.join(presets)}")
         if len(set(self.variants)) != len(self.variants):
             raise ConfigError("variants: each variant once")
         if self.limit is not None and self.limit < 1:
@@ -77,6 +97,8 @@ class BenchConfig:
             raise ConfigError("variant: the bench picks each variant's preset itself; use --variants")
         if self.latency_reps < 1 or self.batch_size < 1 or self.threads < 0:
             raise ConfigError("latency_reps and batch_size must be ≥ 1, threads ≥ 0")
+        if not 0 < self.ssim_target < 1:
+            raise ConfigError(f"ssim_target: must lie in (0, 1), got {self.ssim_target}")
 
 
 def train_variant(name: str, cfg: BenchConfig) -> dict:
@@ -97,7 +119,13 @@ def train_variant(name: str, cfg: BenchConfig) -> dict:
             "train.seed": str(cfg.seed),
             "train.threads": str(cfg.threads),
         }
-        trainer = Trainer(resolve(VARIANTS[name].preset, {**settings, **cfg.overrides}), run_dir)
+        preset = bench_presets(cfg.domain)[name]
+        if cfg.domain == "avatars":  # validate and sample once per phase's worth of supervised samples
+            batch = resolve(preset, cfg.overrides).train.batch_size
+            every = str(max(1, round(PHASE_SAMPLES / batch)))
+            # The SPEC's 4,296 triplets last few epochs: lift the epoch limit so the budget decides.
+            settings |= {"train.checkpoint_every": every, "train.sample_every": every, "train.epochs": "100000"}
+        trainer = Trainer(resolve(preset, {**settings, **cfg.overrides}), run_dir)
     trainer.fit()
     images = trainer.step * trainer.config.train.batch_size * trainer.dist.world
     return {
@@ -141,6 +169,10 @@ def run_bench(cfg: BenchConfig, console=None, command: str | None = None) -> tup
     data = {e.config.data for e in editors.values()}
     if len(data) != 1:
         raise ConfigError("the variants' presets use different data settings; the bench needs one test split")
+    if cfg.domain == "avatars":
+        from imi import bench_avatars
+
+        return bench_avatars.finish(cfg, editors, data.pop(), facts, say, command)
     split = DigitBenchmark(data.pop()).split("test")
     items = pick_items(len(split), cfg.limit)
     probe = split.batch(items[:1])
@@ -159,8 +191,7 @@ def run_bench(cfg: BenchConfig, console=None, command: str | None = None) -> tup
     doc = {
         "command": command,
         "config": {**asdict(cfg), "out": str(cfg.out)},
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        **report.provenance(),
         "items": result.items,
         "eval_seconds": round(result.seconds, 1),
         "recognizer_accuracy": judge.accuracy,

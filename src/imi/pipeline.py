@@ -92,6 +92,14 @@ class Editor:
         )
         return denormalize(out, self.config.model.output).cpu()
 
+    @torch.no_grad()
+    def change_map(self, source: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor | None:
+        """The model's map of what it redraws for uint8 ``(B, C, S, S)`` sources: float ``(B, 1, S, S)`` in
+        [0, 1] on the CPU, or None when the variant has none (see :meth:`EditModel.change_map`)."""
+        m = self.model.change_map(normalize(source.to(self.device), self.config.model.output), tokens.to(self.device),
+                             lengths.to(self.device))  # fmt: skip
+        return None if m is None else m.float().cpu()
+
     def edit(
         self, image: ImageLike | Sequence[ImageLike], instruction: str | Sequence[str], seed: int = 0
     ) -> Image.Image | list[Image.Image]:

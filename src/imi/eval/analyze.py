@@ -158,6 +158,18 @@ def figures(vectors: dict[str, np.ndarray], run_dir: Path | None, out: Path, sel
     plt.close(fig)
     written.append(out / "fig9.png")
 
+    curves = curves_figure(run_dir, out, selected)
+    return written + ([curves] if curves else [])
+
+
+def curves_figure(run_dir: Path | None, out: Path, selected: dict | None) -> Path | None:
+    """``curves.png``: training losses, the validation score with the selected step, and rule (23)'s
+    share of D updates (Fig. 12); None without a run's ``stats.jsonl``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     if run_dir is not None and (run_dir / "stats.jsonl").is_file():
         # Training records (not validation ones); which losses exist depends on the variant's recipe.
         train = [r for r in read_stats(run_dir / "stats.jsonl") if "images_per_s" in r]
@@ -186,8 +198,8 @@ def figures(vectors: dict[str, np.ndarray], run_dir: Path | None, out: Path, sel
         fig.tight_layout()
         fig.savefig(out / "curves.png", dpi=110)
         plt.close(fig)
-        written.append(out / "curves.png")
-    return written
+        return out / "curves.png"
+    return None
 
 
 def analyze_checkpoint(checkpoint: str, out: Path | None = None) -> tuple[dict, Path, list[Path]]:
@@ -201,6 +213,10 @@ def analyze_checkpoint(checkpoint: str, out: Path | None = None) -> tuple[dict, 
     )
     out = Path(out) if out is not None else Path("runs") / "analyze" / path.name
     out.mkdir(parents=True, exist_ok=True)
+    if editor.config.domain == "avatars":
+        from imi.eval.avatar_analyze import analyze_avatars
+
+        return analyze_avatars(editor, checkpoint, run_dir, out)
     vectors = instruction_vectors(editor)
     selected = selection(run_dir) if run_dir else None
     doc = {

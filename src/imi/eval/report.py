@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,18 @@ def markdown_table(rows: dict[str, dict], actions: tuple[str, ...] = ("all", *AC
                 cells = " | ".join(_cell(summaries[action], k, f) for k, _, f in COLUMNS)
                 lines.append(f"| {name} | {action} | {cells} |")
     return "\n".join(lines)
+
+
+def provenance() -> dict[str, str]:
+    """``date`` and ``machine`` of a report (architecture, torch threads, torch version)."""
+    import platform
+
+    import torch
+
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+    }
 
 
 def write_metrics(path: Path, doc: dict) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,15 +53,23 @@ def evaluate_checkpoint(
         raise ImiError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if batch_size < 1:
         raise ImiError(f"--batch-size must be ≥ 1, got {batch_size}")
-    judge = load_recognizer(recognizer)
     editor, data = None, DigitDataConfig()
     if checkpoint != BASELINE:
         from imi.pipeline import Editor
 
         editor = Editor.from_pretrained(checkpoint)
+        if editor.config.domain == "avatars":
+            from imi.eval import avatar_run
+
+            if limit is not None:
+                raise ImiError("--limit: avatar splits are small and always evaluated whole")
+            doc, out = avatar_run.evaluate_checkpoint(checkpoint, editor, split, out, min(batch_size, 256), seed,
+                                                      recognizer)  # fmt: skip
+            return {"domain": "avatars", **doc}, out
         data = editor.config.data
         if editor.channels != 1 or editor.image_size != 64:
             raise ImiError(f"{checkpoint}: the digit evaluation needs a 1×64×64 model")
+    judge = load_recognizer(recognizer)
     bench_split = DigitBenchmark(data).split(split)
     items = pick_items(len(bench_split), limit)
     name = display_name(checkpoint)
@@ -98,8 +104,7 @@ def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_
         "items": result.items,
         "seed": seed,
         "seconds": round(result.seconds, 1),
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        **report.provenance(),
         "model_config": editor.config.to_dict() if editor else None,
         "recognizer_accuracy": judge_acc,
         "model": result.models.get(name, {}),
@@ -108,6 +113,10 @@ def _document(checkpoint: str, split: str, seed: int, result: EvalResult, judge_
 
 
 def print_report(doc: dict, out: Path, console) -> None:
+    if doc.get("domain") == "avatars":
+        from imi.eval import avatar_run
+
+        return avatar_run.print_report(doc, out, console)
     name = display_name(doc["checkpoint"])
     title = f"{name} on the {doc['split']} split ({doc['items']:,} triplets, {doc['seconds']:.0f} s)"
     console.print(report.table(_rows(doc, name), title))

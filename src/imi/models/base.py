@@ -28,6 +28,14 @@ class EditModel(nn.Module):
         ``(B, z_dim)`` → normalised ``(B, C, S, S)``. Deterministic variants ignore ``z``."""
         raise NotImplementedError
 
+    def change_map(self, x: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor | None:
+        """The model's own map of what the edit changes, ``(B, 1, S, S)`` in [0, 1] (1 = redrawn), or
+        None for a model without one. Used by figures (Fig. 15) and the demo, never by the edit itself."""
+        return None
+
+    def prepare(self, train_set) -> None:
+        """Set data-derived state from the train split before a new run's first step (default: none)."""
+
     def inference_state(self) -> dict[str, torch.Tensor]:
         """The weights (and buffers) :meth:`generate` needs, detached on the CPU."""
         return {

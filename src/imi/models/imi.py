@@ -167,6 +167,10 @@ class SIMModel(IMIModel):
         _, spatial = self._sim(x, phi_im, phi_i)
         return self.gen(z, self.fc(phi_im, phi_i), spatial)
 
+    def change_map(self, x, tokens, lengths):
+        """1 − SIM's keep mask."""
+        return 1 - self.mask(self.im_enc(x), self.i_enc(tokens, lengths))
+
     def draw(self, b, k: int) -> Draw:
         k = k if b.supervised else 0
         phi_s = self.im_enc(b.source)

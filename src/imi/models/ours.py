@@ -22,6 +22,7 @@ compositor has no weights, so the edit is as sharp as the source.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -154,6 +155,11 @@ class LayoutEditor(EditModel):
         keep = 1 - torch.maximum(m_src, m_tgt)
         return ink * keep + content * m_tgt + self.black
 
+    def prepare(self, train_set) -> None:
+        """Exemplars: the medoid glyph of each class in the train pool."""
+        pool = train_set.pool
+        self.set_exemplars(torch.from_numpy(class_medoids(pool.images, pool.labels)))
+
     def boxes(self, x: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor):
         """Predicted ``(src, tgt, digit)``: long ``(B, 4)``, ``(B, 4)``, ``(B,)``."""
         src_l, tgt_l, digit_l = self.heads(x, tokens, lengths)
@@ -168,6 +174,11 @@ class LayoutEditor(EditModel):
     def generate(self, x, tokens, lengths, z):
         return self.compose(x, *self.boxes(x, tokens, lengths))
 
+    def change_map(self, x, tokens, lengths):
+        """Both boxes with their margins: everything :meth:`compose` may redraw."""
+        src, tgt, _ = self.boxes(x, tokens, lengths)
+        return torch.maximum(*(box_masks(b, x.shape[-1], CLEAR_MARGIN) for b in (src, tgt))).to(x.dtype)
+
     def loss(self, b) -> dict[str, torch.Tensor]:
         """Cross-entropy of the three heads against a StepBatch's scene labels."""
         src_l, tgt_l, digit_l = self.heads(b.source, b.tokens, b.lengths)
@@ -177,3 +188,16 @@ class LayoutEditor(EditModel):
         digit = torch.where(b.target_labels[:, 0] == NULL_DIGIT, b.source_labels[:, 0], b.target_labels[:, 0])
         digit_ce = F.cross_entropy(digit_l, digit)
         return {"src_ce": src_ce, "tgt_ce": tgt_ce, "digit_ce": digit_ce, "loss": src_ce + tgt_ce + digit_ce}
+
+
+def class_medoids(images: np.ndarray, labels: np.ndarray, classes: int = 10) -> np.ndarray:
+    """The medoid glyph of each class (least summed L2 distance to its class): uint8 ``(classes, H, W)``."""
+    out = []
+    for c in range(classes):
+        if not (labels == c).any():
+            raise ValueError(f"no training glyph of class {c}")
+        group = images[labels == c].reshape(int((labels == c).sum()), -1).astype(np.float64)
+        sq = (group**2).sum(1)
+        dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * group @ group.T, 0))
+        out.append(images[labels == c][int(dist.sum(1).argmin())])
+    return np.stack(out).astype(np.uint8)

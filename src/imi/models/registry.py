@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from imi.config import ConfigError, ModelConfig
 from imi.models.base import EditModel
 from imi.models.imi import Cap2ImageModel, IMIModel, SIMModel
+from imi.models.masked import MaskedEditor
 from imi.models.ours import LayoutEditor
 from imi.models.tim import TIMModel
 
@@ -19,7 +20,7 @@ from imi.models.tim import TIMModel
 @dataclass(frozen=True)
 class Variant:
     """``model``: the network; ``recipe``: a key of :data:`imi.training.recipes.RECIPES`;
-    ``preset``: the digits preset ``imi bench digits`` trains; ``summary``: one line for tables."""
+    ``preset``: the preset the bench trains (its domain says which bench); ``summary``: one line for tables."""
 
     model: type[EditModel]
     recipe: str
@@ -35,6 +36,9 @@ VARIANTS: dict[str, Variant] = {
     "cap2image": Variant(Cap2ImageModel, "paper", "digits-cap2image", "text-only conditional GAN (paper Fig. 2/3)"),
     "tim": Variant(TIMModel, "tim", "digits-tim", "TIM-GAN-style: spatial features, where-mask, AdaIN how, GAN + L1"),
     "ours": Variant(LayoutEditor, "supervised", "digits-ours", "layout editor: predicted boxes, warp of the source"),
+    "ours-avatars": Variant(
+        MaskedEditor, "supervised", "avatars-ours", "masked U-Net: FiLM by the instruction, copy outside the mask"
+    ),
 }
 
 

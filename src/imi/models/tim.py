@@ -98,3 +98,8 @@ class TIMModel(EditModel):
 
     def generate(self, x, tokens, lengths, z):
         return self.edit(x, self.i_enc(tokens, lengths))[0]
+
+    def change_map(self, x, tokens, lengths):
+        """The where-mask, upsampled from feature resolution to pixels."""
+        m = self.edit(x, self.i_enc(tokens, lengths))[1]
+        return F.interpolate(m, size=x.shape[-2:], mode="nearest")

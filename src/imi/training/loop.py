@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from imi.config import ConfigError, ExperimentConfig
 from imi.data.digits import DigitBenchmark, digit_tokenizer
-from imi.images import normalize
+from imi.images import normalize, to_pil
 from imi.models.registry import VARIANTS, build_model
 from imi.pipeline import Editor
 from imi.training import checkpoint as ckpt
@@ -31,6 +31,8 @@ from imi.training.step import NonFiniteLoss, StepBatch
 
 SAMPLE_ITEMS = 8
 BEST = "best"  # sub-folder holding the checkpoint selected by validation
+PHASE_SAMPLES = 2_200  # supervised samples per phase, for runs that do not alternate
+FIXED = "dev0"  # sub-folder of samples/ holding the first dev edit at every sample step
 
 
 class TrainingError(RuntimeError):
@@ -136,7 +138,10 @@ class Trainer:
         return order(np.arange(start, start + b))
 
     def phase(self, step: int) -> float:
-        """Supervised phases completed after ``step`` steps (paper §3.5.2: 2,200 supervised samples each)."""
+        """Supervised phases completed after ``step`` steps (paper §3.5.2: 2,200 supervised samples each);
+        a run that does not alternate counts its samples in phases' worth."""
+        if not self.half:
+            return step * self.config.train.batch_size * self.dist.world / PHASE_SAMPLES
         full, rest = divmod(step, 2 * self.half)
         return full + max(0, rest - self.half) / self.half
 
@@ -182,7 +187,9 @@ class Trainer:
         update), not checkpoints, samples or validation.
         """
         cfg = self.config.train
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.dist.is_main, desc="train", unit="step")
+        # A run that only the clock stops has no meaningful step total to show.
+        shown_total = None if cfg.max_minutes and not cfg.max_steps else self.total_steps
+        bar = tqdm(total=shown_total, initial=self.step, disable=not self.dist.is_main, desc="train", unit="step")
         tick, images, window = time.perf_counter(), 0, []
         spent = self.budget_spent()
         try:
@@ -232,7 +239,10 @@ class Trainer:
         if not (self.dist.is_main and items):
             return
         value = self.validation_score(items)
-        self.stats.report(self.step, {"val_loss": value})
+        record = {"val_loss": value, "val_ssim": self.dev_ssim(items)}
+        if self.config.domain == "avatars":
+            record["phase"] = self.phase(self.step)
+        self.stats.report(self.step, record)
         if value < self.best_val:
             self.best_val = value
             best = self.run_dir / BEST
@@ -245,6 +255,20 @@ class Trainer:
         n = min(items, len(self.dev_set))
         batches = (self.to_step_batch(self.dev_set.batch(np.arange(s, min(s + 64, n)))) for s in range(0, n, 64))
         return self.recipe.validate(self.model, batches, self.config.train)
+
+    @torch.no_grad()
+    def dev_ssim(self, items: int = 256) -> float:
+        """Mean SSIM to the target on the first ``items`` dev triplets (noise seed 0): the number the
+        avatar bench reads to find the phase at which a variant first reaches a fixed quality (Fig. 11)."""
+        from imi.eval.ssim import ssim
+
+        self.model.eval()
+        n, scores = min(items, len(self.dev_set)), []
+        for s in range(0, n, 64):
+            b = self.dev_set.batch(np.arange(s, min(s + 64, n)))
+            scores.append(ssim(self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0), b.target))
+        self.model.train()
+        return float(torch.cat(scores).mean())
 
     def save_checkpoint(self) -> None:
         if self.dist.is_main:
@@ -262,8 +286,10 @@ class Trainer:
         self.model.eval()
         b = self._sample_batch
         generated = self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0)
-        (self.run_dir / "samples").mkdir(exist_ok=True)
+        (self.run_dir / "samples" / FIXED).mkdir(parents=True, exist_ok=True)
         triplet_figure(b, self.run_dir / "samples" / f"step-{self.step:07d}.png", generated=generated)
+        # The first dev edit alone, at full resolution: the same example across training (Fig. 11).
+        to_pil(generated[0]).save(self.run_dir / "samples" / FIXED / f"step-{self.step:07d}.png")
         self.model.train()
 
 

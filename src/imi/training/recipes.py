@@ -46,6 +46,7 @@ class Recipe:
 
     def prepare(self, model: EditModel, train_set) -> None:
         """Set data-derived state from the train split before the first step of a new run (not on resume)."""
+        model.prepare(train_set)
 
     def losses(self, model: EditModel, b: StepBatch, cfg: TrainConfig, rng: torch.Generator) -> dict[str, torch.Tensor]:
         """Every loss term of one iteration (its random choices drawn from ``rng``)."""
@@ -171,10 +172,6 @@ class SupervisedRecipe(Recipe):
     def optimizers(self, model, cfg):
         return {"g": _adam(model.parameters(), cfg)}
 
-    def prepare(self, model, train_set):
-        pool = train_set.pool
-        model.set_exemplars(torch.from_numpy(class_medoids(pool.images, pool.labels)))
-
     def losses(self, model, b, cfg, rng):
         return model.loss(b)
 
@@ -193,19 +190,6 @@ class SupervisedRecipe(Recipe):
         # The training loss itself: the edit's L1 saturates once the boxes are right (what is
         # left is interpolation), so it cannot tell a 99 % model from a 99.9 % one.
         return model.loss(b)["loss"]
-
-
-def class_medoids(images: np.ndarray, labels: np.ndarray, classes: int = 10) -> np.ndarray:
-    """The medoid glyph of each class (least summed L2 distance to its class): uint8 ``(classes, H, W)``."""
-    out = []
-    for c in range(classes):
-        if not (labels == c).any():
-            raise ValueError(f"no training glyph of class {c}")
-        group = images[labels == c].reshape(int((labels == c).sum()), -1).astype(np.float64)
-        sq = (group**2).sum(1)
-        dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * group @ group.T, 0))
-        out.append(images[labels == c][int(dist.sum(1).argmin())])
-    return np.stack(out).astype(np.uint8)
 
 
 RECIPES: dict[str, Recipe] = {"paper": PaperRecipe(), "tim": TIMRecipe(), "supervised": SupervisedRecipe()}
