@@ -308,7 +308,9 @@ PRESETS |= {
         variant="ours-avatars",
         data=AvatarDataConfig(train_triplets=40_000, unlabeled=1_000),
         model=_OURS_AVATARS,
-        train=replace(_OURS_AVATARS_TRAIN, max_minutes=45.0),
+        # The shipped run stopped on a 45-minute clock at step 6,182 and selected step 6,000 (lowest
+        # validation loss); 6,000 steps reproduce that selection without depending on the clock.
+        train=replace(_OURS_AVATARS_TRAIN, max_minutes=0.0, max_steps=6_000),
     ),
 }
 
