@@ -29,7 +29,7 @@ from imi.data.avatars.attributes import NAMES
 from imi.data.avatars.dataset import AvatarBatch, AvatarBenchmark, unknown_words
 from imi.data.avatars.grammar import PHRASINGS
 from imi.eval.avatar_recognizer import AvatarRecognizer
-from imi.eval.metrics import HIST_BINS
+from imi.eval.metrics import by_group, image_summary
 from imi.eval.ssim import WIN, ssim, ssim_map
 
 EditFn = Callable[[AvatarBatch, int], torch.Tensor]
@@ -75,30 +75,14 @@ class _Items:
 
 
 def _summary(a: dict[str, np.ndarray]) -> dict:
-    n = len(a["ssim"])
-    if n == 0:
-        return {"n": 0}
-    pres = a["preservation"][~np.isnan(a["preservation"])]
-    hist, _ = np.histogram(np.clip(a["ssim"], 0, 1), bins=HIST_BINS, range=(0, 1))
-    return {
-        "n": n,
-        "ssim_mean": float(a["ssim"].mean()),
-        "ssim_median": float(np.median(a["ssim"])),
-        "ssim_hist": hist.tolist(),
-        "edit_acc": float(a["edit_ok"].mean()),
-        "consistency": float(a["consistent"].mean()),
-        "preservation": float(pres.mean()) if len(pres) else None,
-        "preservation_n": len(pres),
-    }
+    out = image_summary(a)
+    if out["n"]:
+        out["consistency"] = float(a["consistent"].mean())
+    return out
 
 
 def _by_attribute(items: _Items) -> dict:
-    a = items.arrays()
-    out = {"all": _summary(a)}
-    for i, name in enumerate(NAMES):
-        sel = a["attribute"] == i
-        out[name] = _summary({k: v[sel] for k, v in a.items()})
-    return out
+    return by_group(items.arrays(), "attribute", NAMES, _summary)
 
 
 @dataclass

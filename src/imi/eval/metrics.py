@@ -86,8 +86,9 @@ class ItemMetrics:
         return {n: np.concatenate(parts) if parts else np.zeros(0) for n, parts in self._parts.items()}
 
 
-def summarise_arrays(a: dict[str, np.ndarray]) -> dict:
-    """One summary (see the module docstring) over the given items."""
+def image_summary(a: dict[str, np.ndarray]) -> dict:
+    """What every benchmark reports over the given items: ``n``, SSIM mean / median / histogram, edit
+    accuracy and preservation (NaN items left out); ``{"n": 0}`` for none. Shared with the avatars."""
     n = len(a["ssim"])
     if n == 0:
         return {"n": 0}
@@ -99,18 +100,28 @@ def summarise_arrays(a: dict[str, np.ndarray]) -> dict:
         "ssim_median": float(np.median(a["ssim"])),
         "ssim_hist": hist.tolist(),
         "edit_acc": float(a["edit_ok"].mean()),
-        "rs1": float((a["rank"] < 1).mean()),
-        "rs5": float((a["rank"] < 5).mean()),
         "preservation": float(pres.mean()) if len(pres) else None,
         "preservation_n": len(pres),
     }
 
 
+def by_group(a: dict[str, np.ndarray], column: str, names, summary) -> dict:
+    """``{"all": summary(a), names[i]: summary(items whose a[column] == i), …}``."""
+    out = {"all": summary(a)}
+    for i, name in enumerate(names):
+        sel = a[column] == i
+        out[name] = summary({k: v[sel] for k, v in a.items()})
+    return out
+
+
+def summarise_arrays(a: dict[str, np.ndarray]) -> dict:
+    """One summary (see the module docstring) over the given items."""
+    out = image_summary(a)
+    if out["n"]:
+        out |= {"rs1": float((a["rank"] < 1).mean()), "rs5": float((a["rank"] < 5).mean())}
+    return out
+
+
 def summarise(items: ItemMetrics) -> dict:
     """``{"all": summary, "put": summary, …}`` in :data:`ACTIONS` order."""
-    a = items.arrays()
-    out = {"all": summarise_arrays(a)}
-    for i, name in enumerate(ACTIONS):
-        sel = a["action"] == i
-        out[name] = summarise_arrays({k: v[sel] for k, v in a.items()})
-    return out
+    return by_group(items.arrays(), "action", ACTIONS, summarise_arrays)
