@@ -70,11 +70,6 @@ def test_wrong_size_is_resized(editor, digit_image):
     assert editor.edit(big, "remove one").size == (64, 64)
 
 
-def test_sequence(editor, digit_image):
-    steps = editor.edit_sequence(digit_image, ["move one to the left", "remove one"])
-    assert len(steps) == 3 and np.array_equal(np.asarray(steps[0]), digit_image)
-
-
 def test_bad_inputs(editor, digit_image, tmp_path):
     with pytest.raises(UnknownWordError, match="'lefft'"):
         editor.edit(digit_image, "move one to the lefft")
@@ -113,7 +108,7 @@ def test_bad_checkpoints(tmp_path, tiny_run):
 def test_cli_edit_chain_and_strip(tiny_run, digit_image, tmp_path):
     src = tmp_path / "in.png"
     Image.fromarray(digit_image).convert("RGB").resize((100, 100)).save(src)  # wrong mode and size on purpose
-    out, strip = tmp_path / "out.png", tmp_path / "strip.png"
+    out, strip, gif = tmp_path / "out.png", tmp_path / "strip.png", tmp_path / "seq.gif"
     result = CliRunner().invoke(
         app,
         [
@@ -127,11 +122,14 @@ def test_cli_edit_chain_and_strip(tiny_run, digit_image, tmp_path):
             str(out),
             "--strip",
             str(strip),
+            "--gif",
+            str(gif),
         ],
     )
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (64, 64)
     assert Image.open(strip).width > 3 * 128  # input + two edits, scaled ×2
+    assert Image.open(gif).n_frames == 3
 
 
 @pytest.mark.parametrize(

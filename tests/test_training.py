@@ -43,6 +43,18 @@ def test_time_budget_stops_the_run_and_resume_counts_time_already_spent(tmp_path
     assert again.step == first.step  # nothing left of the budget
 
 
+def test_cosine_schedule_falls_to_zero_and_resume_rebuilds_it(tmp_path):
+    config = tiny_config(**{"train.max_steps": "20", "train.lr": "1e-3", "train.lr_schedule": "cosine"})
+    trainer = Trainer(config, tmp_path / "run")
+    assert trainer.lr_at(0) == 1e-3 and trainer.lr_at(10) == pytest.approx(5e-4) and trainer.lr_at(20) == 0
+    trainer.fit()
+    lrs = [s["lr"] for s in read_stats(tmp_path / "run" / "stats.jsonl", "lr")]
+    assert len(lrs) == 4 and lrs == sorted(lrs, reverse=True) and lrs[-1] < 1e-5
+    assert {g["lr"] for opt in trainer.opts.values() for g in opt.param_groups} == {trainer.lr_at(19)}
+    again = Trainer(None, tmp_path / "run", resume=True)  # the schedule comes back from config.json
+    assert [again.lr_at(s) for s in range(21)] == [trainer.lr_at(s) for s in range(21)]
+
+
 def test_validation_exports_the_checkpoint_with_the_lowest_score(tmp_path):
     run = tmp_path / "run"
     trainer = Trainer(tiny_config(**{"train.max_steps": "40", "train.checkpoint_every": "10", "train.lr": "1e-3"}), run)
@@ -155,6 +167,7 @@ def test_two_process_gloo_keeps_ranks_identical(tmp_path):
         ({"model.output": "relu"}, "model.output"),
         ({"train.batch_size": "100000"}, "train.batch_size"),
         ({"train.lr": "0"}, "train.lr"),
+        ({"train.lr_schedule": "linear"}, "train.lr_schedule"),
         ({"data.dev_fraction": "2"}, "data.dev_fraction"),
         ({"train.nope": "1"}, "train.nope"),
         ({"variant": "gpt"}, "variant"),

@@ -3,5 +3,6 @@
 __version__ = "0.1.0"
 
 from imi.pipeline import Editor
+from imi.session import EditSession
 
-__all__ = ["Editor"]
+__all__ = ["EditSession", "Editor"]

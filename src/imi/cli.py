@@ -26,6 +26,8 @@ data_app = typer.Typer(help="Inspect the data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 recognizer_app = typer.Typer(help="The recogniser that judges digit edits.", no_args_is_help=True)
 app.add_typer(recognizer_app, name="recognizer")
+study_app = typer.Typer(help="The preference study (paper Fig. 14): create, serve, report.", no_args_is_help=True)
+app.add_typer(study_app, name="study")
 bench_app = typer.Typer(help="Train every variant under one budget and compare them.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
@@ -261,19 +263,102 @@ def edit(
     image: Annotated[Path, typer.Option("--image", help="Input image (any size/mode; converted and resized).")],
     out: Annotated[Path, typer.Option("--out", help="The final image.")],
     strip: Annotated[Path | None, typer.Option(help="Also save the whole sequence as one strip image.")] = None,
+    gif: Annotated[Path | None, typer.Option(help="Also save the whole sequence as an animated GIF.")] = None,
     seed: Annotated[int, typer.Option(help="Noise seed (edit i uses seed + i).")] = 0,
 ) -> None:
     """Apply a chain of edits: imi edit digits --image in.png "move zero to the left" --out out.png."""
     from imi.pipeline import Editor
-    from imi.viz import strip_image
+    from imi.session import EditSession
 
-    editor = Editor.from_pretrained(checkpoint)
-    steps = editor.edit_sequence(image, instructions, seed=seed)
-    steps[-1].save(out)
+    session = EditSession(Editor.from_pretrained(checkpoint), image, seed=seed)
+    texts = [session.check(t) for t in instructions]  # refuse a bad word before doing any work
+    for text in texts:
+        step = session.apply(text)
+        if step.unknown:
+            console.print(f"[yellow]read as <unk> in {text!r}: {', '.join(step.unknown)}[/]")
+    session.current.pil().save(out)
     console.print(f"wrote {out}")
     if strip is not None:
-        strip_image(steps, ["input", *instructions]).save(strip)
+        session.export_strip(strip)
         console.print(f"wrote {strip}")
+    if gif is not None:
+        session.export_gif(gif)
+        console.print(f"wrote {gif}")
+
+
+@app.command()
+@user_errors
+def demo(
+    checkpoint: Annotated[
+        list[str] | None, typer.Option(help="Also offer this checkpoint / run folder (repeatable).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes the app to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 7860,
+    max_upload_mb: Annotated[float, typer.Option(min=0.01, max=100, help="Upload size cap in MB.")] = 5.0,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser tab.")] = False,
+    shipped: Annotated[bool, typer.Option("--shipped/--no-shipped", help="Offer the shipped checkpoints.")] = True,
+) -> None:
+    """The interactive editor in the browser: type a change, see it, undo, compare two models."""
+    from imi.app.demo import launch
+
+    if host not in ("127.0.0.1", "localhost"):
+        console.print(f"[yellow]binding to {host}: anyone who can reach this machine can use the app[/]")
+    launch(checkpoint or [], host, port, max_upload_mb, open_browser=open_browser, shipped=shipped)
+
+
+@study_app.command("create")
+@user_errors
+def study_create(
+    path: Annotated[Path, typer.Argument(help="The study file to write (SQLite).")],
+    models: Annotated[tuple[str, str], typer.Option(help="Models A and B: shipped names or checkpoint folders.")],
+    items: Annotated[int, typer.Option(min=1, help="Test items to rate.")] = 100,
+    per_rater: Annotated[int, typer.Option(min=1, help="At most this many items per rater.")] = 10,
+    raters: Annotated[int, typer.Option(min=1, help="Raters per item.")] = 3,
+    seed: Annotated[int, typer.Option(help="Picks the items and the noise.")] = 0,
+) -> None:
+    """Pick test items, run both models once, and store everything in one file."""
+    from imi.study import create_study
+
+    store = create_study(path, models[0], models[1], items, per_rater, raters, seed)
+    p = store.progress()
+    console.print(f"wrote {path}: {p['items']} items, A = {models[0]}, B = {models[1]}; next: imi study serve {path}")
+
+
+@study_app.command("serve")
+@user_errors
+def study_serve(
+    path: Annotated[Path, typer.Argument(help="A study file made by imi study create.")],
+    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 for raters on the network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 7861,
+) -> None:
+    """The rating page: source, instruction and the two results in random order, on a 5-point scale."""
+    from imi.study.serve import serve
+
+    serve(str(path), host=host, port=port)
+
+
+@study_app.command("report")
+@user_errors
+def study_report(
+    path: Annotated[Path, typer.Argument(help="A study file.")],
+    out: Annotated[Path | None, typer.Option(help="Also draw the Fig. 14 bars here (PNG, PDF, SVG).")] = None,
+) -> None:
+    """The five preference shares (A much better … B much better) and, with --out, the Fig. 14 bars."""
+    from imi.study import MODEL_SCALE, StudyStore, fig14, shares
+
+    store = StudyStore(path)
+    share, n = shares(store)
+    meta, p = store.meta, store.progress()
+    console.print(f"A = {meta['model_a']}   B = {meta['model_b']}   ({meta['domain']})")
+    console.print(
+        f"{n} answers from {p['raters']} raters on {p['items']} items "
+        f"({p['items_in_both_orders']} seen in both left/right orders)"
+    )
+    for label, s in zip(MODEL_SCALE, share, strict=True):
+        console.print(f"  {label:<14} {100 * s:5.1f}%")
+    console.print(f"  prefer B: {100 * share[3:].sum():.1f}%   prefer A: {100 * share[:2].sum():.1f}%")
+    if out is not None:
+        console.print(f"wrote {fig14(store, out)}")
 
 
 @app.command("eval")

@@ -4,8 +4,9 @@
     editor = imi.Editor.from_pretrained("runs/00001-digits-small")
     out = editor.edit(image, "move zero to the left", seed=0)
 
-The Python API, ``imi edit``, the trainer's sample grids and the web app all
-go through :meth:`Editor.edit_tensors`; there is no second forward pass.
+The Python API, :class:`imi.session.EditSession` (``imi edit``, the web app),
+the trainer's sample grids and the evaluation all go through
+:meth:`Editor.edit_tensors`; there is no second forward pass.
 """
 
 from __future__ import annotations
@@ -116,18 +117,3 @@ class Editor:
         tokens, lengths = self.tokenizer.batch(texts)
         out = [to_pil(x) for x in self.edit_tensors(self.preprocess(images), tokens, lengths, seed)]
         return out[0] if single else out
-
-    def edit_sequence(self, image: ImageLike, instructions: Sequence[str], seed: int = 0) -> list[Image.Image]:
-        """Apply instructions one after another, each to the previous result.
-
-        Returns the (resized) input followed by one image per instruction.
-        """
-        for text in instructions:  # fail on a bad word before doing any work
-            self.tokenizer.encode(text)
-        current = self.preprocess([image])
-        steps = [to_pil(current[0])]
-        for i, text in enumerate(instructions):
-            tokens, lengths = self.tokenizer.batch([text])
-            current = self.edit_tensors(current, tokens, lengths, seed + i)
-            steps.append(to_pil(current[0]))
-        return steps

@@ -10,6 +10,7 @@ resumed run sees exactly the batches an uninterrupted one would.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -172,6 +173,19 @@ class Trainer:
             change=batch.change.to(dev),
         )
 
+    def lr_at(self, step: int) -> float:
+        """Learning rate of step ``step`` under ``train.lr_schedule``."""
+        cfg = self.config.train
+        if cfg.lr_schedule == "cosine":
+            return cfg.lr * 0.5 * (1 + math.cos(math.pi * step / self.total_steps))
+        return cfg.lr
+
+    def set_lr(self, step: int) -> None:
+        lr = self.lr_at(step)
+        for opt in self.opts.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+
     def budget_spent(self) -> bool:
         """True once ``train.max_minutes`` of training time are used (all ranks agree)."""
         limit = self.config.train.max_minutes * 60
@@ -196,6 +210,7 @@ class Trainer:
             while self.step < self.total_steps and not spent:
                 started = time.perf_counter()
                 self.model.train()
+                self.set_lr(self.step)
                 batch = self.train_batch(self.step)
                 try:
                     stats = self.recipe.step(self.model, batch, cfg, self.opts, self.rng, self.dist)
@@ -219,6 +234,7 @@ class Trainer:
                     progress = {"epoch": self.step / self.steps_per_epoch}
                     if self.half:
                         progress = {"phase": self.phase(self.step)}
+                    progress["lr"] = self.lr_at(self.step - 1)
                     self.stats.report(self.step, {**mean, "images_per_s": rate, **progress})
                     shown = {k: f"{mean[k]:.3f}" for k in self.recipe.progress}
                     bar.set_postfix(**shown, img_s=f"{rate:.0f}")

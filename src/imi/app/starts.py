@@ -1,0 +1,124 @@
+"""Where a session's first image comes from: a test item, a random avatar, an upload, or a sketch.
+
+Everything here returns uint8 arrays (``H×W`` grey or ``H×W×3`` RGB) and is
+independent of the web framework, so the CLI, the study and the tests use it
+as the app does.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from imi.config import AvatarDataConfig, DigitDataConfig, ExperimentConfig
+from imi.images import ImageInputError
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_SIDE = 4096  # larger pictures are refused before decoding (decompression bombs)
+
+# The 3×3 grid of the digit benchmark (SPEC §2): where and how large a sketched digit is placed.
+CELLS = {
+    "top left": (0, 0), "top": (1, 0), "top right": (2, 0),
+    "left": (0, 1), "center": (1, 1), "right": (2, 1),
+    "bottom left": (0, 2), "bottom": (1, 2), "bottom right": (2, 2),
+}  # fmt: skip
+SIZES = {"1×1 cell": 1, "2×2 cells": 2, "3×3 cells": 3}
+
+
+@lru_cache(maxsize=4)
+def digit_test_split(config: DigitDataConfig):
+    from imi.data.digits import DigitBenchmark
+
+    return DigitBenchmark(config).split("test")
+
+
+def benchmark_item(config: ExperimentConfig, index: int) -> tuple[np.ndarray, str]:
+    """Test item ``index`` (wrapped around the split) of the model's benchmark: ``(source, instruction)``."""
+    if isinstance(config.data, AvatarDataConfig):
+        from imi.data.avatars.dataset import edit_at, sentence_at
+
+        k = index % config.data.test_triplets
+        edit, _, source, _ = edit_at(config.data.seed, "test", k, config.data.image_size)
+        return source, sentence_at(config.data.seed, "test", k, edit, "seen")[0]
+    split = digit_test_split(config.data)
+    batch = split.batch([index % len(split)])
+    return batch.source[0, 0].numpy(), batch.instructions()[0]
+
+
+def random_avatar(seed: int, size: int = 64) -> np.ndarray:
+    """A fresh random avatar (not from any split), uint8 ``size×size×3``."""
+    from imi.data.avatars.edits import sample_record
+    from imi.data.avatars.render import render
+
+    return render(sample_record(np.random.default_rng([seed, 7919])), size)
+
+
+def load_upload(path: str | Path, background: int, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
+    """An uploaded image file → uint8 RGB ``H×W×3``, or a clear :class:`ImageInputError`.
+
+    Any format PIL reads (PNG, JPEG, GIF, BMP, WebP, TIFF …); grey and palette
+    images are converted; transparency is flattened onto ``background``
+    (0 = black, the digit canvas; 255 = white). Files over ``max_bytes`` and
+    pictures larger than ``MAX_UPLOAD_SIDE`` pixels a side are refused.
+    """
+    path = Path(path)
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        raise ImageInputError(f"the file is {size / 2**20:.1f} MB; uploads are capped at {max_bytes / 2**20:.0f} MB")
+    try:
+        with Image.open(path) as im:
+            if max(im.size) > MAX_UPLOAD_SIDE:
+                raise ImageInputError(f"the picture is {im.width}×{im.height}; at most {MAX_UPLOAD_SIDE} a side")
+            im.seek(0)  # first frame of an animation
+            rgba = im.convert("RGBA")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        if isinstance(err, ImageInputError):
+            raise
+        raise ImageInputError(f"{path.name}: not a readable image ({type(err).__name__})") from None
+    flat = Image.new("RGBA", rgba.size, (background,) * 3 + (255,))
+    return np.asarray(Image.alpha_composite(flat, rgba).convert("RGB"), dtype=np.uint8).copy()
+
+
+def sketch_glyph(sketch: np.ndarray) -> np.ndarray:
+    """A drawing (``H×W×4`` RGBA or ``H×W×3`` / ``H×W``, dark strokes on a light or transparent
+    background) → a 28×28 MNIST-style glyph (white on black, fitted to 20×20, centred by mass).
+
+    Raises :class:`ImageInputError` when nothing was drawn.
+    """
+    arr = np.asarray(sketch, dtype=np.float32)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    grey = arr[..., :3].mean(axis=2) if arr.shape[2] >= 3 else arr[..., 0]
+    alpha = arr[..., 3] / 255.0 if arr.shape[2] == 4 else np.ones(grey.shape, np.float32)
+    ink = alpha * (1.0 - grey / 255.0)  # dark strokes → 1, background (light or transparent) → 0
+    ys, xs = np.nonzero(ink > 0.1)
+    if len(ys) == 0:
+        raise ImageInputError("the sketch pad is empty: draw a digit first")
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    scale = 20.0 / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize((w, h), Image.LANCZOS), np.float32)
+    # MNIST centres the 20×20 box by its centre of mass in the 28×28 field.
+    cy, cx = np.array(np.nonzero(small > 0)).mean(axis=1) if small.any() else (h / 2, w / 2)
+    top, left = round(float(14 - cy)), round(float(14 - cx))
+    top, left = min(max(top, 0), 28 - h), min(max(left, 0), 28 - w)
+    glyph = np.zeros((28, 28), np.uint8)
+    glyph[top : top + h, left : left + w] = np.clip(small, 0, 255).astype(np.uint8)
+    return glyph
+
+
+def place_glyph(glyph: np.ndarray, cell: str, size: str, image_size: int = 64) -> np.ndarray:
+    """Render a 28×28 glyph as a benchmark scene: its box starts at ``cell`` and spans ``size``,
+    moved back onto the 3×3 grid if it would leave it. uint8 ``image_size × image_size``."""
+    from imi.data.render import render_scene
+    from imi.data.scenes import Scene
+
+    if cell not in CELLS or size not in SIZES:
+        raise ImageInputError(f"cell must be one of {', '.join(CELLS)}; size one of {', '.join(SIZES)}")
+    (x, y), n = CELLS[cell], SIZES[size]
+    x, y = min(x, 3 - n), min(y, 3 - n)
+    return render_scene(glyph, Scene(0, x, y, n, n), image_size)  # the digit label does not affect pixels

@@ -1,0 +1,215 @@
+"""The preference study's one file: items, assignments and answers in SQLite.
+
+Every answer is one transaction in a write-ahead-logged database with
+``synchronous=FULL``: once :meth:`StudyStore.answer` returns, the answer is
+on disk, and a server killed at any moment loses nothing it confirmed.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from imi.errors import ImiError
+
+SCALE = (
+    "left is much better",
+    "left is better",
+    "about the same",
+    "right is better",
+    "right is much better",
+)
+HOLD_S = 30 * 60  # an item shown to a rater stays reserved this long before another rater may take the slot
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY, test_index INTEGER NOT NULL, instruction TEXT NOT NULL,
+    source BLOB NOT NULL, result_a BLOB NOT NULL, result_b BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    item INTEGER NOT NULL REFERENCES items(id), rater TEXT NOT NULL, a_on_left INTEGER NOT NULL,
+    shown_at REAL NOT NULL, choice INTEGER, answered_at REAL, PRIMARY KEY (item, rater)
+);
+"""
+
+
+class StudyError(ImiError):
+    """The study file is missing, not a study, or asked for something it cannot give."""
+
+
+def png(image: np.ndarray | Image.Image) -> bytes:
+    buf = io.BytesIO()
+    (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One item as a rater sees it: the two results already in their left/right order."""
+
+    item: int
+    instruction: str
+    source: Image.Image
+    left: Image.Image
+    right: Image.Image
+    a_on_left: bool
+    position: int  # 1-based: this rater's n-th item
+    limit: int
+
+
+class StudyStore:
+    def __init__(self, path: str | Path, create: bool = False):
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise StudyError(f"{self.path}: no study file here (make one with `imi study create`)")
+        if create and self.path.exists():
+            raise StudyError(f"{self.path} exists; a study is created once (delete it or pick another name)")
+        try:
+            # One connection per call site keeps threads apart (the web server answers from a pool).
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+                if not create and self.meta_value("format", db) != "imi-study":
+                    raise StudyError(f"{self.path}: not an IMI study file")
+        except sqlite3.DatabaseError as err:
+            raise StudyError(f"{self.path}: not a readable study database ({err})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    # -- meta ----------------------------------------------------------------------------------
+    def meta_value(self, key: str, db: sqlite3.Connection | None = None) -> str | None:
+        own = db is None
+        db = db or self._connect()
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else row[0]
+        finally:
+            if own:
+                db.close()
+
+    @property
+    def meta(self) -> dict[str, str]:
+        db = self._connect()
+        try:
+            return dict(db.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            db.close()
+
+    def write(self, meta: dict[str, str], items: list[tuple[int, str, bytes, bytes, bytes]]) -> None:
+        """The whole study in one transaction: a half-created file never exists."""
+        db = self._connect()
+        try:
+            with db:
+                db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "imi-study"), *meta.items()])
+                db.executemany(
+                    "INSERT INTO items (test_index, instruction, source, result_a, result_b) VALUES (?, ?, ?, ?, ?)",
+                    items,
+                )
+        finally:
+            db.close()
+
+    # -- rating --------------------------------------------------------------------------------
+    def next_item(self, rater: str, now: float | None = None) -> Shown | None:
+        """The item ``rater`` should rate now (the same one again until answered), or None when done.
+
+        Items go to the rater that has not seen them and has rated fewest,
+        least-rated first, at most ``raters_per_item`` raters each. The k-th
+        rater of item i sees model A on the left when i + k is even, so every
+        item is shown in both orders across its raters.
+        """
+        rater = rater.strip()
+        if not rater:
+            raise StudyError("enter a rater name first")
+        now = time.time() if now is None else now
+        meta = self.meta
+        per_rater, per_item = int(meta["items_per_rater"]), int(meta["raters_per_item"])
+        db = self._connect()
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")  # pick-and-reserve is atomic: two raters never take one slot
+                open_ = db.execute(
+                    "SELECT item, a_on_left FROM assignments WHERE rater = ? AND choice IS NULL", (rater,)
+                ).fetchone()
+                done = db.execute(
+                    "SELECT COUNT(*) FROM assignments WHERE rater = ? AND choice IS NOT NULL", (rater,)
+                ).fetchone()[0]
+                if open_ is None:
+                    if done >= per_rater:
+                        return None
+                    row = db.execute(
+                        """SELECT i.id, (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id) AS k
+                           FROM items i
+                           WHERE i.id NOT IN (SELECT item FROM assignments WHERE rater = ?)
+                             AND (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id
+                                  AND (a.choice IS NOT NULL OR a.shown_at > ?)) < ?
+                           ORDER BY (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id
+                                     AND (a.choice IS NOT NULL OR a.shown_at > ?)), i.id
+                           LIMIT 1""",
+                        (rater, now - HOLD_S, per_item, now - HOLD_S),
+                    ).fetchone()
+                    if row is None:
+                        return None
+                    item, k = row
+                    open_ = (item, int((item + k) % 2 == 0))
+                    db.execute("INSERT INTO assignments VALUES (?, ?, ?, ?, NULL, NULL)", (item, rater, open_[1], now))
+                item, a_on_left = open_
+                instruction, src, ra, rb = db.execute(
+                    "SELECT instruction, source, result_a, result_b FROM items WHERE id = ?", (item,)
+                ).fetchone()
+        finally:
+            db.close()
+        a, b = (Image.open(io.BytesIO(x)) for x in (ra, rb))
+        left, right = (a, b) if a_on_left else (b, a)
+        return Shown(item, instruction, Image.open(io.BytesIO(src)), left, right, bool(a_on_left), done + 1, per_rater)
+
+    def answer(self, rater: str, item: int, choice: int, now: float | None = None) -> None:
+        """Store ``choice`` (1..5 on the scale as shown, 1 = left much better) for the rater's open item."""
+        if choice not in range(1, 6):
+            raise StudyError(f"the answer must be 1..5 on the scale, got {choice}")
+        db = self._connect()
+        try:
+            with db:
+                cur = db.execute(
+                    "UPDATE assignments SET choice = ?, answered_at = ? "
+                    "WHERE item = ? AND rater = ? AND choice IS NULL",
+                    (choice, time.time() if now is None else now, item, rater.strip()),
+                )
+                if cur.rowcount != 1:
+                    raise StudyError(f"item {item} is not waiting for an answer from {rater!r}")
+        finally:
+            db.close()
+
+    # -- results -------------------------------------------------------------------------------
+    def preferences(self) -> np.ndarray:
+        """Answers on the model scale: 1 = A much better … 5 = B much better (the order undone)."""
+        db = self._connect()
+        try:
+            rows = db.execute("SELECT choice, a_on_left FROM assignments WHERE choice IS NOT NULL").fetchall()
+        finally:
+            db.close()
+        return np.array([c if left else 6 - c for c, left in rows], dtype=np.int64)
+
+    def progress(self) -> dict[str, int]:
+        db = self._connect()
+        try:
+            items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+            answers, raters = db.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT rater) FROM assignments WHERE choice IS NOT NULL"
+            ).fetchone()
+            both = db.execute(
+                "SELECT COUNT(*) FROM (SELECT item FROM assignments WHERE choice IS NOT NULL "
+                "GROUP BY item HAVING COUNT(DISTINCT a_on_left) = 2)"
+            ).fetchone()[0]
+        finally:
+            db.close()
+        return {"items": items, "answers": answers, "raters": raters, "items_in_both_orders": both}

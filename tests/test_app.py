@@ -1,0 +1,225 @@
+"""`imi demo` driven through a real client (gradio_client over HTTP), and once through headless Chromium."""
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from imi.app import starts
+from imi.app.demo import Demo, launch
+from imi.app.models import ModelCatalog
+from imi.config import resolve
+from imi.data.avatars.dataset import avatar_tokenizer
+from imi.data.digits import digit_tokenizer
+from imi.images import ImageInputError
+from imi.models.registry import build_model
+from imi.training import checkpoint as ckpt
+
+from .conftest import TINY
+
+gradio_client = pytest.importorskip("gradio_client")
+
+MODEL_TINY = {k: v for k, v in TINY.items() if k.startswith("model.")}
+
+
+def save_untrained(path: Path, preset: str) -> Path:
+    """An untrained tiny checkpoint of ``preset`` (weights are seeded; the app does not care if they edit well)."""
+    config = resolve(preset, MODEL_TINY)
+    torch.manual_seed(0)
+    model = build_model(config.variant, config.model)
+    vocab = (avatar_tokenizer() if config.domain == "avatars" else digit_tokenizer()).vocab.itos
+    path.mkdir(parents=True)
+    ckpt.save_pretrained(path, model, config, list(vocab), 0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tiny_run, tmp_path_factory):
+    root = tmp_path_factory.mktemp("app-models")
+    paths = [tiny_run, save_untrained(root / "digits-sim", "digits-sim"), save_untrained(root / "av", "avatars-sim")]
+    app, url = launch([str(p) for p in paths], port=_free_port(), block=False, shipped=False, max_upload_mb=0.05)
+    yield url
+    app.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def client(url):
+    return gradio_client.Client(url, verbose=False)
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def status_of(out) -> str:
+    return out[-1] if isinstance(out[-1], str) else out[4]
+
+
+def test_binds_to_localhost_only(server):
+    assert server.startswith("http://127.0.0.1:")
+
+
+def test_apply_undo_redo_reset(server):
+    c = client(server)
+    start = c.predict(api_name="/start")
+    text = start[-1]  # the test item's instruction is put in the box
+    assert "step 0 of 0" in start[4] and text
+    first = c.predict("remove one" if "one" in text else text, api_name="/apply")
+    assert "step 1 of 1" in first[4] and len(first[1]) == 2  # history: start + one edit
+    second = c.predict(text, api_name="/apply")
+    assert "step 2 of 2" in second[4]
+    back = c.predict(api_name="/undo")
+    assert "step 1 of 2" in back[4] and "1 to redo" in back[4]
+    assert np.array_equal(pixels(back[0]), pixels(first[0]))
+    again = c.predict(api_name="/redo")
+    assert "step 2 of 2" in again[4] and np.array_equal(pixels(again[0]), pixels(second[0]))
+    assert "nothing to redo" in c.predict(api_name="/redo")[4]
+    reset = c.predict(api_name="/reset")
+    assert "step 0 of 0" in reset[4] and np.array_equal(pixels(reset[0]), pixels(start[0]))
+    assert "nothing to undo" in c.predict(api_name="/undo")[4]
+
+
+def test_bad_instructions_are_answered_and_the_history_kept(server):
+    c = client(server)
+    c.predict(api_name="/start")
+    typo = c.predict("move zero to the lefft", api_name="/apply")[4]
+    assert "Not done" in typo and "lefft" in typo and "left" in typo.split("did you mean")[1]
+    assert "empty" in c.predict("   ", api_name="/apply")[4]
+    assert "step 0 of 0" in c.predict(api_name="/undo")[4]  # nothing was added
+    assert "switch the domain to avatars" in c.predict(api_name="/avatar")[4]
+    assert "zero" in c.predict("move ze", api_name="/hints")
+
+
+def test_uploads(server, tmp_path):
+    c = client(server)
+    c.predict(api_name="/start")
+    rgba = np.zeros((100, 80, 4), np.uint8)
+    rgba[20:60, 30:50] = 255  # an opaque white block on a transparent field
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
+    out = c.predict(gradio_client.handle_file(str(tmp_path / "alpha.png")), api_name="/upload")
+    assert "uploaded alpha.png" in out[4] and pixels(out[0]).shape == (256, 256, 3)
+    Image.fromarray(np.full((30, 30), 200, np.uint8), "L").save(tmp_path / "grey.jpg")
+    assert (
+        "uploaded grey.jpg" in c.predict(gradio_client.handle_file(str(tmp_path / "grey.jpg")), api_name="/upload")[4]
+    )
+    (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
+    assert (
+        "not a readable image"
+        in c.predict(gradio_client.handle_file(str(tmp_path / "junk.png")), api_name="/upload")[4]
+    )
+    (tmp_path / "big.bmp").write_bytes(b"BM" + bytes(80_000))  # over the 0.05 MB cap of this server
+    with pytest.raises(Exception, match=r"(?i)size|large|exceed"):  # the server refuses it before the handler
+        c.predict(gradio_client.handle_file(str(tmp_path / "big.bmp")), api_name="/upload")
+    assert "step 0 of 0" in c.predict(api_name="/undo")[4]  # still up, same session
+
+
+def test_compare_and_export(server):
+    c = client(server)
+    start = c.predict(api_name="/start")
+    left, left_diff, right, right_diff, message = c.predict(start[-1], "digits-sim", api_name="/compare")
+    assert "tiny" in message and "digits-sim" in message
+    assert {pixels(x).shape for x in (left, left_diff, right, right_diff)} == {(256, 256, 3)}
+    assert "step 0 of 0" in c.predict(api_name="/undo")[4]  # compare leaves the history alone
+    assert "pick a second digits model" in c.predict(start[-1], None, api_name="/compare")[-1]
+    with pytest.raises(Exception, match="not in the list of choices"):  # gradio checks menu values itself
+        c.predict(start[-1], "no-such-model", api_name="/compare")
+    c.predict(start[-1], api_name="/apply")
+    files = c.predict(api_name="/export")
+    paths = sorted((Path(f) for f in files), key=lambda p: p.suffix)
+    assert [p.suffix for p in paths] == [".gif", ".png"] and Image.open(paths[0]).n_frames == 2
+
+
+def test_avatars_domain_and_unk_warning(server):
+    c = client(server)
+    c.predict(api_name="/start")
+    out = c.predict("avatars", api_name="/domain")
+    assert "**av**" in out[4]
+    assert "new random avatar" in c.predict(api_name="/avatar")[4]
+    warned = c.predict("make his hair zorblax purple", api_name="/apply")[4]
+    assert "step 1 of 1" in warned and "<unk>" in warned and "zorblax" in warned
+    assert "switch the domain to digits" in c.predict(None, "center", "2×2 cells", api_name="/sketch")[4]
+
+
+def test_eight_concurrent_sessions_keep_their_own_history(server):
+    errors, results = [], {}
+
+    def session(i: int) -> None:
+        try:
+            c = client(server)
+            text = c.predict(api_name="/start")[-1]
+            for _ in range(i % 3 + 1):
+                out = c.predict(text, api_name="/apply")
+            results[i] = (i % 3 + 1, out[4], len(out[1]))
+        except Exception as err:  # reported below with the session number
+            errors.append((i, repr(err)))
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and len(results) == 8
+    for n, status, history in results.values():
+        assert f"step {n} of {n}" in status and history == n + 1
+
+
+def test_sketch_pad_starts_a_digit_session(tiny_run):
+    demo = Demo(ModelCatalog([tiny_run], include_shipped=False))
+    state = demo.new_state("tiny")
+    drawing = np.full((280, 280, 4), 255, np.uint8)  # the pad's white background, opaque
+    drawing[60:220, 130:150, :3] = 0  # a dark stroke
+    out = demo.sketch({"background": None, "layers": [], "composite": drawing}, "right", "2×2 cells", state)
+    assert "your digit, placed right" in out[-1] and "step 0 of 0" in out[-1]
+    image = state.session.current.image[0].numpy()
+    assert image[:, :21].max() == 0 and image[:, 21:].max() > 100  # a 2×2 box at the right: columns 1-2
+    assert "draw a digit first" in demo.guarded(demo.sketch)(None, "right", "2×2 cells", state)[-1]
+
+
+def test_sketch_is_placed_on_the_grid():
+    drawing = np.zeros((200, 200, 4), np.uint8)
+    drawing[40:160, 90:110] = (0, 0, 0, 255)  # a black vertical stroke: a "one"
+    glyph = starts.sketch_glyph(drawing)
+    assert glyph.shape == (28, 28) and glyph.max() > 200 and glyph[:, :5].max() == 0
+    scene = starts.place_glyph(glyph, "top left", "1×1 cell")
+    assert scene.shape == (64, 64) and scene[:21, :21].max() > 100 and scene[30:, 30:].max() == 0
+    with pytest.raises(ImageInputError, match="empty"):
+        starts.sketch_glyph(np.zeros((50, 50, 4), np.uint8))
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="Debian chromium not installed")
+def test_in_headless_chromium(server, tmp_path):
+    """Open the page, type an instruction, press apply, and see the current image change."""
+    assert CHROMIUM, "CI installs Debian's chromium (README test command)"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server)
+        status = page.locator("#status")
+        sync_api.expect(status).to_contain_text("step 0 of 0", timeout=60_000)
+        box = page.locator("#instruction textarea")
+        text = box.input_value()  # the test item's own instruction, put there on load
+        assert text
+        before = page.request.get(page.locator("#current img").get_attribute("src")).body()
+        box.fill("")
+        box.press_sequentially(text)
+        page.locator("#apply").click()
+        sync_api.expect(status).to_contain_text("step 1 of 1", timeout=60_000)
+        after = page.request.get(page.locator("#current img").get_attribute("src")).body()
+        assert after != before
+        page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
+        browser.close()
