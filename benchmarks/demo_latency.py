@@ -2,12 +2,15 @@
 
     python benchmarks/demo_latency.py [--edits 30] [--clients 8]
 
-For each shipped checkpoint: the median time of one edit by ``Editor.edit``
-(the baseline: model + preprocessing), by ``EditSession.apply`` (adds the mask
-and history), and by the app's ``/apply`` over HTTP with ``gradio_client``
-(adds the queue, PNG encoding of the five outputs and the transfer), each
-as a ratio to the baseline. Then ``--clients`` sessions edit at once: edits
-per second overall and each client's median wait.
+For the first shipped checkpoint of each domain: the median time of one edit
+by ``Editor.edit`` (the baseline: model + preprocessing), by
+``EditSession.apply`` (adds the change map and the history), and by the app's
+``/apply`` over HTTP with ``gradio_client`` (adds the queue, PNG files for
+the five outputs, and the client downloading them), each as a ratio to the
+baseline; every edit is undone again (not timed) so the history stays two
+steps long. ``/hints`` (no model, no queue, one text output) is the HTTP
+round trip on its own. Then ``--clients`` sessions edit at once: edits per
+second overall and each client's median wait.
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ from imi.app.starts import benchmark_item
 from imi.session import EditSession
 
 
-def median_s(fn, n: int) -> float:
-    fn()  # warm-up
+def median_s(fn, n: int, after=lambda: None) -> float:
+    """Median seconds of ``fn()`` over ``n`` calls (after one warm-up); ``after()`` runs untimed after each."""
+    fn()
+    after()
     times = []
     for _ in range(n):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
+        after()
     return statistics.median(times)
 
 
@@ -49,17 +55,16 @@ def bench_domain(catalog: ModelCatalog, url: str, domain: str, edits: int, n_cli
     image, text = benchmark_item(editor.config, 0)
     session = EditSession(editor, image)
 
-    def session_edit() -> None:
-        session.apply(text)
-        session.undo()
-
     client = Client(url, verbose=False)
     client.predict(domain, api_name="/domain")
     base = median_s(lambda: editor.edit(image, text), edits)
-    sess = median_s(session_edit, edits)
-    web = median_s(lambda: client.predict(text, api_name="/apply"), edits)
+    sess = median_s(lambda: session.apply(text), edits, after=session.undo)
+    undo = lambda: client.predict(api_name="/undo")  # noqa: E731 - a named callback reads better here
+    web = median_s(lambda: client.predict(text, api_name="/apply"), edits, after=undo)
+    trip = median_s(lambda: client.predict("mo", api_name="/hints"), edits)
     print(f"{name}: Editor.edit {1000 * base:.1f} ms (1.00×) | EditSession.apply {1000 * sess:.1f} ms "
-          f"({sess / base:.2f}×) | app /apply over HTTP {1000 * web:.1f} ms ({web / base:.2f}×)")  # fmt: skip
+          f"({sess / base:.2f}×) | app /apply over HTTP {1000 * web:.1f} ms ({web / base:.2f}×) | "
+          f"HTTP round trip alone (/hints) {1000 * trip:.1f} ms")  # fmt: skip
 
     clients = [Client(url, verbose=False) for _ in range(n_clients)]
     for c in clients:
@@ -72,6 +77,7 @@ def bench_domain(catalog: ModelCatalog, url: str, domain: str, edits: int, n_cli
             c.predict(text, api_name="/apply")
             with lock:
                 waits.append(time.perf_counter() - t)
+            c.predict(api_name="/undo")
 
     threads = [threading.Thread(target=user, args=(c,)) for c in clients]
     t0 = time.perf_counter()
@@ -80,7 +86,7 @@ def bench_domain(catalog: ModelCatalog, url: str, domain: str, edits: int, n_cli
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    print(f"  {n_clients} clients at once: {len(waits) / wall:.1f} edits/s overall, "
+    print(f"  {n_clients} clients at once (each edit followed by an undo): {len(waits) / wall:.1f} edits/s overall, "
           f"median wait {1000 * statistics.median(waits):.0f} ms per edit")  # fmt: skip
 
 

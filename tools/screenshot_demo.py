@@ -21,13 +21,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/demo.png")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--seed", type=int, default=3, help="of the demo's random start images")
     parser.add_argument("--second", default="give him a beard", help="the second instruction")
-    parser.add_argument("--third", default="change the background to blue", help="compared across two models")
+    parser.add_argument("--third", default="take off his glasses", help="compared across two models")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app, url = launch(port=port, block=False)
+    app, url = launch(port=port, block=False, seed=args.seed)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
@@ -46,7 +47,7 @@ def main() -> None:
             expect(status).to_contain_text("step 2 of 2", timeout=60_000)
             box.fill("")
             box.press_sequentially(args.third)
-            page.get_by_text("compare two models").click()
+            page.get_by_role("button", name="compare two models").click()
             page.locator("#other input").click()
             page.get_by_role("option").first.click()
             page.locator("#compare").click()

@@ -297,13 +297,14 @@ def demo(
     max_upload_mb: Annotated[float, typer.Option(min=0.01, max=100, help="Upload size cap in MB.")] = 5.0,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser tab.")] = False,
     shipped: Annotated[bool, typer.Option("--shipped/--no-shipped", help="Offer the shipped checkpoints.")] = True,
+    seed: Annotated[int | None, typer.Option(help="Seed of the random start images (default: fresh).")] = None,
 ) -> None:
     """The interactive editor in the browser: type a change, see it, undo, compare two models."""
     from imi.app.demo import launch
 
     if host not in ("127.0.0.1", "localhost"):
         console.print(f"[yellow]binding to {host}: anyone who can reach this machine can use the app[/]")
-    launch(checkpoint or [], host, port, max_upload_mb, open_browser=open_browser, shipped=shipped)
+    launch(checkpoint or [], host, port, max_upload_mb, open_browser=open_browser, shipped=shipped, seed=seed)
 
 
 @study_app.command("create")

@@ -84,8 +84,9 @@ def _heat(diff: torch.Tensor) -> str:
 class Demo:
     """The app's behaviour, independent of its layout (:func:`build` wires it to components)."""
 
-    def __init__(self, catalog: ModelCatalog, max_upload_bytes: int = starts.MAX_UPLOAD_BYTES):
+    def __init__(self, catalog: ModelCatalog, max_upload_bytes: int = starts.MAX_UPLOAD_BYTES, seed: int | None = None):
         self.catalog = catalog
+        self.seed = seed  # of every session's random starts (test items, avatars); None = fresh each time
         self.max_upload_bytes = max_upload_bytes
         self.exports = Path(tempfile.mkdtemp(prefix="imi-demo-"))
 
@@ -140,7 +141,7 @@ class Demo:
     # -- starting points -------------------------------------------------------------------------
     def new_state(self, model: str, image: ImageLike | None = None, rng: random.Random | None = None) -> DemoState:
         """A session on ``model``, started from ``image`` (or not started yet)."""
-        return DemoState(model, EditSession(self.catalog.editor(model), image), rng or random.Random())
+        return DemoState(model, EditSession(self.catalog.editor(model), image), rng or random.Random(self.seed))
 
     def start(self, domain: str, state: DemoState | None = None) -> tuple:
         """A fresh session on the domain's first model, from a random test item."""
@@ -354,11 +355,12 @@ def launch(
     block: bool = True,
     open_browser: bool = False,
     shipped: bool = True,
+    seed: int | None = None,
 ):
     """Start the app (``imi demo``) on the shipped checkpoints (unless ``shipped`` is False) and
     ``checkpoints``; returns ``(app, url)`` when ``block`` is False."""
     cap = int(max_upload_mb * 2**20)
-    app = build(Demo(ModelCatalog(checkpoints, include_shipped=shipped), max_upload_bytes=cap))
+    app = build(Demo(ModelCatalog(checkpoints, include_shipped=shipped), max_upload_bytes=cap, seed=seed))
     app.queue(default_concurrency_limit=1)  # one edit at a time: the CPU is the bottleneck anyway
     try:
         _, url, _ = app.launch(
