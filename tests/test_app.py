@@ -43,12 +43,12 @@ def save_untrained(path: Path, preset: str) -> Path:
 def server(tiny_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("app-models")
     paths = [tiny_run, save_untrained(root / "digits-sim", "digits-sim"), save_untrained(root / "av", "avatars-sim")]
-    app, url = launch([str(p) for p in paths], port=_free_port(), block=False, shipped=False, max_upload_mb=0.05)
+    app, url = launch([str(p) for p in paths], port=free_port(), block=False, shipped=False, max_upload_mb=0.05)
     yield url
     app.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 from imi.cli import app
 from imi.study import SCALE, StudyError, StudyStore, create_study, shares
 
-from .test_app import save_untrained
+from .test_app import free_port, save_untrained
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -68,12 +67,6 @@ def test_create_refuses_bad_requests(models, tmp_path):
     assert stored.source.size == (64, 64) and stored.instruction
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(db, port):
     proc = subprocess.Popen(
         [sys.executable, "-m", "imi", "study", "serve", str(db), "--port", str(port)],
@@ -98,7 +91,7 @@ def test_flow_create_serve_kill_restart_report(models, tmp_path):
     made = runner.invoke(app, ["study", "create", str(db), "--models", models[0], models[1], "--items", "4",
                                "--per-rater", "3"])  # fmt: skip
     assert made.exit_code == 0, made.output
-    port = _free_port()
+    port = free_port()
     proc, url = _serve(db, port)
     try:
         c = gradio_client.Client(url, verbose=False)
