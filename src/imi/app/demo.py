@@ -54,8 +54,8 @@ class DemoState:
 _SHOWN = Path(tempfile.mkdtemp(prefix="imi-shown-"))
 
 
-def magnify(image: torch.Tensor | Image.Image | np.ndarray) -> str:
-    """``image`` enlarged ``SHOW``× (nearest neighbour) as a PNG file: the path, for a gradio output.
+def magnify(image: torch.Tensor | Image.Image | np.ndarray, scale: int = SHOW) -> str:
+    """``image`` enlarged ``scale``× (nearest neighbour) as a PNG file: the path, for a gradio output.
 
     Gradio saves a returned PIL image under a name made from its content and
     rewrites that file when another session returns the same picture, while
@@ -66,7 +66,7 @@ def magnify(image: torch.Tensor | Image.Image | np.ndarray) -> str:
     im = to_pil(image) if isinstance(image, torch.Tensor) else image
     im = Image.fromarray(im) if isinstance(im, np.ndarray) else im
     buf = io.BytesIO()
-    im.convert("RGB").resize((im.width * SHOW, im.height * SHOW), Image.NEAREST).save(buf, format="PNG")
+    im.convert("RGB").resize((im.width * scale, im.height * scale), Image.NEAREST).save(buf, format="PNG")
     data = buf.getvalue()
     path = _SHOWN / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
     if not path.exists():
@@ -92,10 +92,9 @@ class Demo:
 
     # -- views ----------------------------------------------------------------------------------
     def view(self, state: DemoState, message: str = "") -> tuple:
-        """(state, current image, history, mask overlay, |previous − current|, status)."""
+        """(state, current image, history strip, mask overlay, |previous − current|, status)."""
         s = state.session
         step: Step = s.current
-        history = [(magnify(st.image), cap) for st, cap in zip(s.steps, s.captions(), strict=True)]
         mask = overlay(step.image, step.mask) if step.mask is not None else None
         pending = len(s.history) - 1 - s.cursor
         line = f"**{state.model}** · step {s.cursor} of {len(s.history) - 1}" + (
@@ -106,7 +105,7 @@ class Demo:
         return (
             state,
             magnify(step.image),
-            history,
+            magnify(s.strip(scale=2), scale=1),  # the history: one captioned thumbnail per step
             None if mask is None else magnify(mask),
             _heat(s.difference()),
             line + (f"\n\n{message}" if message else ""),
@@ -120,7 +119,7 @@ class Demo:
             tips = "; ".join(f"{w} → {', '.join(c)}" for w, c in near.items() if c)
             message += f" (did you mean: {tips})" if tips else ""
         if state is None:
-            return (None, None, [], None, None, message)
+            return (None, None, None, None, None, message)
         return self.view(state, message)
 
     def guarded(self, fn, extra: int = 0, needs_state: bool = True):
@@ -293,7 +292,7 @@ def build(demo: Demo) -> gr.Blocks:
                         label="what the model redrew (its mask)", type="filepath", format="png", interactive=False
                     )
                     diff = gr.Image(label="|previous − current|", type="filepath", format="png", interactive=False)
-                history = gr.Gallery(label="history", columns=6, height=170, format="png", allow_preview=False)
+                history = gr.Image(label="history", type="filepath", interactive=False, elem_id="history")
                 with gr.Row():
                     export_btn = gr.Button("download the sequence (PNG strip + GIF)")
                     files = gr.File(label="sequence", file_count="multiple", interactive=False)
@@ -303,7 +302,15 @@ def build(demo: Demo) -> gr.Blocks:
                 avatar_btn = gr.Button("random avatar")
                 upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
             with gr.Row():
-                pad = gr.Sketchpad(label="draw a digit", type="numpy", image_mode="RGBA", canvas_size=(280, 280))
+                pad = gr.Sketchpad(
+                    label="draw a digit (pick the brush on the left first)",
+                    type="numpy",
+                    image_mode="RGBA",
+                    canvas_size=(280, 280),
+                    brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                    layers=False,
+                    elem_id="sketch",
+                )
                 with gr.Column():
                     cell = gr.Dropdown(list(starts.CELLS), value="center", label="place at")
                     size = gr.Dropdown(list(starts.SIZES), value="2×2 cells", label="size")
