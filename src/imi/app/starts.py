@@ -75,9 +75,9 @@ def load_upload(path: str | Path, background: int, max_bytes: int = MAX_UPLOAD_B
                 raise ImageInputError(f"the picture is {im.width}×{im.height}; at most {MAX_UPLOAD_SIDE} a side")
             im.seek(0)  # first frame of an animation
             rgba = im.convert("RGBA")
+    except ImageInputError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        if isinstance(err, ImageInputError):
-            raise
         raise ImageInputError(f"{path.name}: not a readable image ({type(err).__name__})") from None
     flat = Image.new("RGBA", rgba.size, (background,) * 3 + (255,))
     return np.asarray(Image.alpha_composite(flat, rgba).convert("RGB"), dtype=np.uint8).copy()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,50 +75,40 @@ class StudyStore:
             raise StudyError(f"{self.path} exists; a study is created once (delete it or pick another name)")
         try:
             # One connection per call site keeps threads apart (the web server answers from a pool).
-            with self._connect() as db:
+            with self._db() as db:
                 db.executescript(_SCHEMA)
-                if not create and self.meta_value("format", db) != "imi-study":
-                    raise StudyError(f"{self.path}: not an IMI study file")
+                kind = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if not create and kind != ("imi-study",):
+                raise StudyError(f"{self.path}: not an IMI study file")
         except sqlite3.DatabaseError as err:
             raise StudyError(f"{self.path}: not a readable study database ({err})") from None
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection, closed afterwards (transactions are opened with ``with db:`` inside)."""
         db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        return db
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        finally:
+            db.close()
 
     # -- meta ----------------------------------------------------------------------------------
-    def meta_value(self, key: str, db: sqlite3.Connection | None = None) -> str | None:
-        own = db is None
-        db = db or self._connect()
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            return None if row is None else row[0]
-        finally:
-            if own:
-                db.close()
 
     @property
     def meta(self) -> dict[str, str]:
-        db = self._connect()
-        try:
+        with self._db() as db:
             return dict(db.execute("SELECT key, value FROM meta").fetchall())
-        finally:
-            db.close()
 
     def write(self, meta: dict[str, str], items: list[tuple[int, str, bytes, bytes, bytes]]) -> None:
         """The whole study in one transaction: a half-created file never exists."""
-        db = self._connect()
-        try:
-            with db:
-                db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "imi-study"), *meta.items()])
-                db.executemany(
-                    "INSERT INTO items (test_index, instruction, source, result_a, result_b) VALUES (?, ?, ?, ?, ?)",
-                    items,
-                )
-        finally:
-            db.close()
+        with self._db() as db, db:
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "imi-study"), *meta.items()])
+            db.executemany(
+                "INSERT INTO items (test_index, instruction, source, result_a, result_b) VALUES (?, ?, ?, ?, ?)",
+                items,
+            )
 
     # -- rating --------------------------------------------------------------------------------
     def next_item(self, rater: str, now: float | None = None) -> Shown | None:
@@ -133,21 +125,19 @@ class StudyStore:
         now = time.time() if now is None else now
         meta = self.meta
         per_rater, per_item = int(meta["items_per_rater"]), int(meta["raters_per_item"])
-        db = self._connect()
-        try:
-            with db:
-                db.execute("BEGIN IMMEDIATE")  # pick-and-reserve is atomic: two raters never take one slot
-                open_ = db.execute(
-                    "SELECT item, a_on_left FROM assignments WHERE rater = ? AND choice IS NULL", (rater,)
-                ).fetchone()
-                done = db.execute(
-                    "SELECT COUNT(*) FROM assignments WHERE rater = ? AND choice IS NOT NULL", (rater,)
-                ).fetchone()[0]
-                if open_ is None:
-                    if done >= per_rater:
-                        return None
-                    row = db.execute(
-                        """SELECT i.id, (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id) AS k
+        with self._db() as db, db:
+            db.execute("BEGIN IMMEDIATE")  # pick-and-reserve is atomic: two raters never take one slot
+            open_ = db.execute(
+                "SELECT item, a_on_left FROM assignments WHERE rater = ? AND choice IS NULL", (rater,)
+            ).fetchone()
+            done = db.execute(
+                "SELECT COUNT(*) FROM assignments WHERE rater = ? AND choice IS NOT NULL", (rater,)
+            ).fetchone()[0]
+            if open_ is None:
+                if done >= per_rater:
+                    return None
+                row = db.execute(
+                    """SELECT i.id, (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id) AS k
                            FROM items i
                            WHERE i.id NOT IN (SELECT item FROM assignments WHERE rater = ?)
                              AND (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id
@@ -155,19 +145,17 @@ class StudyStore:
                            ORDER BY (SELECT COUNT(*) FROM assignments a WHERE a.item = i.id
                                      AND (a.choice IS NOT NULL OR a.shown_at > ?)), i.id
                            LIMIT 1""",
-                        (rater, now - HOLD_S, per_item, now - HOLD_S),
-                    ).fetchone()
-                    if row is None:
-                        return None
-                    item, k = row
-                    open_ = (item, int((item + k) % 2 == 0))
-                    db.execute("INSERT INTO assignments VALUES (?, ?, ?, ?, NULL, NULL)", (item, rater, open_[1], now))
-                item, a_on_left = open_
-                instruction, src, ra, rb = db.execute(
-                    "SELECT instruction, source, result_a, result_b FROM items WHERE id = ?", (item,)
+                    (rater, now - HOLD_S, per_item, now - HOLD_S),
                 ).fetchone()
-        finally:
-            db.close()
+                if row is None:
+                    return None
+                item, k = row
+                open_ = (item, int((item + k) % 2 == 0))
+                db.execute("INSERT INTO assignments VALUES (?, ?, ?, ?, NULL, NULL)", (item, rater, open_[1], now))
+            item, a_on_left = open_
+            instruction, src, ra, rb = db.execute(
+                "SELECT instruction, source, result_a, result_b FROM items WHERE id = ?", (item,)
+            ).fetchone()
         a, b = (Image.open(io.BytesIO(x)) for x in (ra, rb))
         left, right = (a, b) if a_on_left else (b, a)
         return Shown(item, instruction, Image.open(io.BytesIO(src)), left, right, bool(a_on_left), done + 1, per_rater)
@@ -176,32 +164,23 @@ class StudyStore:
         """Store ``choice`` (1..5 on the scale as shown, 1 = left much better) for the rater's open item."""
         if choice not in range(1, 6):
             raise StudyError(f"the answer must be 1..5 on the scale, got {choice}")
-        db = self._connect()
-        try:
-            with db:
-                cur = db.execute(
-                    "UPDATE assignments SET choice = ?, answered_at = ? "
-                    "WHERE item = ? AND rater = ? AND choice IS NULL",
-                    (choice, time.time() if now is None else now, item, rater.strip()),
-                )
-                if cur.rowcount != 1:
-                    raise StudyError(f"item {item} is not waiting for an answer from {rater!r}")
-        finally:
-            db.close()
+        with self._db() as db, db:
+            cur = db.execute(
+                "UPDATE assignments SET choice = ?, answered_at = ? WHERE item = ? AND rater = ? AND choice IS NULL",
+                (choice, time.time() if now is None else now, item, rater.strip()),
+            )
+            if cur.rowcount != 1:
+                raise StudyError(f"item {item} is not waiting for an answer from {rater!r}")
 
     # -- results -------------------------------------------------------------------------------
     def preferences(self) -> np.ndarray:
         """Answers on the model scale: 1 = A much better … 5 = B much better (the order undone)."""
-        db = self._connect()
-        try:
+        with self._db() as db:
             rows = db.execute("SELECT choice, a_on_left FROM assignments WHERE choice IS NOT NULL").fetchall()
-        finally:
-            db.close()
         return np.array([c if left else 6 - c for c, left in rows], dtype=np.int64)
 
     def progress(self) -> dict[str, int]:
-        db = self._connect()
-        try:
+        with self._db() as db:
             items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
             answers, raters = db.execute(
                 "SELECT COUNT(*), COUNT(DISTINCT rater) FROM assignments WHERE choice IS NOT NULL"
@@ -210,6 +189,4 @@ class StudyStore:
                 "SELECT COUNT(*) FROM (SELECT item FROM assignments WHERE choice IS NOT NULL "
                 "GROUP BY item HAVING COUNT(DISTINCT a_on_left) = 2)"
             ).fetchone()[0]
-        finally:
-            db.close()
         return {"items": items, "answers": answers, "raters": raters, "items_in_both_orders": both}
