@@ -224,5 +224,11 @@ def test_in_headless_chromium(server, tmp_path):
         sync_api.expect(status).to_contain_text("step 1 of 1", timeout=60_000)
         after = page.request.get(page.locator("#current img").get_attribute("src")).body()
         assert after != before
+        page.get_by_text("start from …").click()  # open the accordion: the digit starts show, not the avatar one
+        sync_api.expect(page.locator("#sketch-row")).to_be_visible()
+        sync_api.expect(page.locator("#random-avatar")).to_be_hidden()
+        page.get_by_label("avatars").check()
+        sync_api.expect(page.locator("#random-avatar")).to_be_visible(timeout=60_000)
+        sync_api.expect(page.locator("#sketch-row")).to_be_hidden()
         page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
         browser.close()

@@ -72,9 +72,12 @@ def test_shapes_and_inference_weights(name, tmp_path):
         assert where.min() >= 0 and where.max() <= 1
 
 
-@pytest.mark.parametrize("name", ["ours", "ours-avatars"])
-def test_compositing_variants_change_nothing_outside_their_change_map(name, tmp_path):
-    trainer = Trainer(variant_config(name, **{"train.max_steps": "3"}), tmp_path / "run")
+RECOLOUR = {"model.recolour": "true", "model.per_item": "true"}  # the shipped avatar model's options
+
+
+@pytest.mark.parametrize(("name", "options"), [("ours", {}), ("ours-avatars", {}), ("ours-avatars", RECOLOUR)])
+def test_compositing_variants_change_nothing_outside_their_change_map(name, options, tmp_path):
+    trainer = Trainer(variant_config(name, **{"train.max_steps": "3"}, **options), tmp_path / "run")
     trainer.fit()
     model = trainer.model.eval()
     b = fixed_batch(trainer)
@@ -112,9 +115,9 @@ def test_save_then_load_gives_the_same_edits(name, tmp_path):
     torch.testing.assert_close(edit(loaded, b), edit(trainer.model.eval(), b), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_resume_continues_exactly(name, tmp_path):
-    config = variant_config(name, **{"train.max_steps": "6", "train.checkpoint_every": "3"})
+@pytest.mark.parametrize(("name", "options"), [(n, {}) for n in NAMES] + [("ours-avatars", RECOLOUR)])
+def test_resume_continues_exactly(name, options, tmp_path):
+    config = variant_config(name, **{"train.max_steps": "6", "train.checkpoint_every": "3"}, **options)
     straight = Trainer(config, tmp_path / "straight")
     straight.fit()
     stopped = Trainer(config, tmp_path / "stopped")

@@ -299,9 +299,9 @@ def build(demo: Demo) -> gr.Blocks:
         with gr.Accordion("start from …", open=False):
             with gr.Row():
                 sample_btn = gr.Button("random test sample")
-                avatar_btn = gr.Button("random avatar")
+                avatar_btn = gr.Button("random avatar", visible=first == "avatars", elem_id="random-avatar")
                 upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
-            with gr.Row():
+            with gr.Row(visible=first == "digits", elem_id="sketch-row") as sketch_row:  # digits only
                 pad = gr.Sketchpad(
                     label="draw a digit (pick the brush on the left first)",
                     type="numpy",
@@ -331,10 +331,12 @@ def build(demo: Demo) -> gr.Blocks:
             names = demo.catalog.names(d)
             menus = (gr.update(choices=names, value=names[0]), gr.update(choices=names[1:], value=None),
                      gr.update(choices=demo.examples(d), value=None))  # fmt: skip
-            return (*demo.start(d, s), *menus)
+            starts_shown = (gr.update(visible=d == "avatars"), gr.update(visible=d == "digits"))
+            return (*demo.start(d, s), *menus, *starts_shown)
 
         app.load(g(lambda s: demo.start(first, s), 1, False), [state], [*view, text], api_name="start")
-        domain.change(g(on_domain, 4, False), [domain, state], [*view, text, model, other, example], api_name="domain")
+        domain.change(g(on_domain, 6, False), [domain, state],
+                      [*view, text, model, other, example, avatar_btn, sketch_row], api_name="domain")  # fmt: skip
         model.input(g(demo.choose_model), [model, state], view, api_name="model")
         example.input(lambda e: e or "", [example], [text], api_visibility="private")
         text.input(demo.hints, [text, state], [hint], api_name="hints", queue=False)

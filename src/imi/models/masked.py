@@ -14,6 +14,16 @@ ideas do:
   ``m`` against the exact change mask, and L1 of the content inside it and of
   the whole edit.
 
+With ``recolour`` the content is a per-pixel choice (gate ``g``) between a
+drawn picture and the source times a gain ``r``: ``c = g ⊙ (x̃ ⊙ eʳ) + (1 − g)
+⊙ d`` with ``x̃`` the source in [0, 1]. A new skin tone changes every pixel of
+the face, nose shading included; drawing them all again blurs the nose, while
+a gain keeps it (a translucent stroke over the skin is the skin scaled).
+
+With ``per_item`` the content loss is averaged within each item's change and
+then over items: pooled over the batch, a background edit outweighs a nose
+edit by a hundred to one.
+
 No noise is used: one instruction means one edit.
 """
 
@@ -54,11 +64,14 @@ class MaskedEditor(EditModel):
         for level in range(len(self.widths) - 1, 0, -1):  # from S/16 up to S
             ups.append(_conv(self.widths[level] + self.widths[level - 1], self.widths[level - 1]))
         self.up = nn.ModuleList(ups)
-        self.head = nn.Conv2d(ch, 1 + c, 3, 1, 1)
+        # mask, content (+ gain and gate when recolouring)
+        self.head = nn.Conv2d(ch, 2 + 2 * c if config.recolour else 1 + c, 3, 1, 1)
+        # NHWC: the CPU (oneDNN) convolutions of this net run ~1.4x faster forward + backward.
+        self.to(memory_format=torch.channels_last)
 
     def parts(self, x: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised ``(B, C, S, S)`` + instruction → mask logits ``(B, 1, S, S)``, content ``(B, C, S, S)``."""
-        skips = [self.stem(x)]
+        skips = [self.stem(x.contiguous(memory_format=torch.channels_last))]
         for down in self.down:
             skips.append(down(skips[-1]))
         films = self.film(self.i_enc(tokens, lengths)).split([w for w in self.widths for _ in (0, 1)], dim=1)
@@ -73,7 +86,15 @@ class MaskedEditor(EditModel):
             h = F.interpolate(h, scale_factor=2, mode="nearest")
             h = modulate(up(torch.cat([h, skips[level]], dim=1)), level)
         out = self.head(h)
-        return out[:, :1], torch.tanh(out[:, 1:]) if self.config.output == "tanh" else out[:, 1:]
+        c = self.config.channels
+        drawn = torch.tanh(out[:, 1 : 1 + c]) if self.config.output == "tanh" else out[:, 1 : 1 + c]
+        if not self.config.recolour:
+            return out[:, :1], drawn
+        lo, hi = (0.0, 1.0) if self.config.output == "sigmoid" else (-1.0, 1.0)  # imi.images.normalize
+        unit = (x - lo) / (hi - lo)  # the source in [0, 1], so a gain scales towards black
+        gained = (unit * torch.exp(out[:, 1 + c : 1 + 2 * c])).clamp(0, 1) * (hi - lo) + lo
+        gate = torch.sigmoid(out[:, 1 + 2 * c :])
+        return out[:, :1], gate * gained + (1 - gate) * drawn
 
     def generate(self, x, tokens, lengths, z):
         logits, content = self.parts(x, tokens, lengths)
@@ -96,8 +117,11 @@ class MaskedEditor(EditModel):
         m = torch.sigmoid(logits)
         edit = m * content + (1 - m) * b.source
         mask_bce = F.binary_cross_entropy_with_logits(logits.float(), change.float())
-        inside = (content - target).abs().mean(1, keepdim=True)
-        content_l1 = (inside * change).sum() / change.sum().clamp(min=1)
+        inside = (content - target).abs().mean(1, keepdim=True) * change
+        if self.config.per_item:
+            content_l1 = (inside.sum((1, 2, 3)) / change.sum((1, 2, 3)).clamp(min=1)).mean()
+        else:
+            content_l1 = inside.sum() / change.sum().clamp(min=1)
         edit_l1 = (edit - target).abs().mean()
         return {"mask_bce": mask_bce, "content_l1": content_l1, "edit_l1": edit_l1,
                 "loss": mask_bce + content_l1 + edit_l1}  # fmt: skip
