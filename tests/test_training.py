@@ -55,6 +55,15 @@ def test_cosine_schedule_falls_to_zero_and_resume_rebuilds_it(tmp_path):
     assert [again.lr_at(s) for s in range(21)] == [trainer.lr_at(s) for s in range(21)]
 
 
+def test_linear_tail_holds_the_rate_then_falls_to_zero_over_the_tail(tmp_path):
+    config = tiny_config(**{"train.max_steps": "20", "train.lr": "1e-3", "train.lr_schedule": "linear-tail",
+                            "train.lr_tail": "0.25"})  # fmt: skip
+    trainer = Trainer(config, tmp_path / "run")
+    lrs = [trainer.lr_at(s) for s in range(21)]
+    assert lrs[:16] == [1e-3] * 16  # constant through step 15: the tail is the last 5 steps
+    assert lrs[16:] == pytest.approx([8e-4, 6e-4, 4e-4, 2e-4, 0.0])
+
+
 def test_validation_exports_the_checkpoint_with_the_lowest_score(tmp_path):
     run = tmp_path / "run"
     trainer = Trainer(tiny_config(**{"train.max_steps": "40", "train.checkpoint_every": "10", "train.lr": "1e-3"}), run)
@@ -168,6 +177,7 @@ def test_two_process_gloo_keeps_ranks_identical(tmp_path):
         ({"train.batch_size": "100000"}, "train.batch_size"),
         ({"train.lr": "0"}, "train.lr"),
         ({"train.lr_schedule": "linear"}, "train.lr_schedule"),
+        ({"train.lr_tail": "0"}, "train.lr_tail"),
         ({"data.dev_fraction": "2"}, "data.dev_fraction"),
         ({"train.nope": "1"}, "train.nope"),
         ({"variant": "gpt"}, "variant"),

@@ -178,6 +178,10 @@ class Trainer:
         cfg = self.config.train
         if cfg.lr_schedule == "cosine":
             return cfg.lr * 0.5 * (1 + math.cos(math.pi * step / self.total_steps))
+        if cfg.lr_schedule == "linear-tail":
+            # Steps left when the decay starts; the last step is taken at lr / tail_steps, not 0.
+            tail_steps = max(1, round(cfg.lr_tail * self.total_steps))
+            return cfg.lr * min(1.0, (self.total_steps - step) / tail_steps)
         return cfg.lr
 
     def set_lr(self, step: int) -> None:
