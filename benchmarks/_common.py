@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from imi.config import resolve
+from imi.presets import resolve
 from imi.training.loop import Trainer
 
 

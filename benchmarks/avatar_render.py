@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from _common import machine
-from imi.config import AvatarDataConfig
-from imi.data.avatars.dataset import AvatarBenchmark, unlabeled_record
-from imi.data.avatars.render import render_many
+from imi.domains.avatars.config import AvatarDataConfig
+from imi.domains.avatars.dataset import AvatarBenchmark, unlabeled_record
+from imi.domains.avatars.render import render_many
 
 
 def main() -> None:

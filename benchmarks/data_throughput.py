@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from imi.data.digits import DigitBenchmark
-from imi.data.scenes import RULES
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.domains.digits.scenes import RULES
 
 
 def pil_pair(glyph: np.ndarray, digit: int, rule_index: int) -> tuple[np.ndarray, np.ndarray]:

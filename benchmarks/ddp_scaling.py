@@ -20,7 +20,7 @@ import socket
 import torch.multiprocessing as mp
 
 from _common import machine, make_trainer, train_images_per_s
-from imi.config import resolve
+from imi.presets import resolve
 
 
 def worker(rank: int, world: int, port: int, steps: int, queue, preset: str, batch: int) -> None:

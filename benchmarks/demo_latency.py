@@ -26,8 +26,8 @@ from gradio_client import Client
 from _common import machine
 from imi.app.demo import launch
 from imi.app.models import ModelCatalog
-from imi.app.starts import benchmark_item
-from imi.session import EditSession
+from imi.pipelines.session import EditSession
+from imi.registry import DOMAINS
 
 
 def median_s(fn, n: int, after=lambda: None) -> float:
@@ -52,7 +52,7 @@ def free_port() -> int:
 def bench_domain(catalog: ModelCatalog, url: str, domain: str, edits: int, n_clients: int) -> None:
     name = catalog.names(domain)[0]
     editor = catalog.editor(name)
-    image, text = benchmark_item(editor.config, 0)
+    image, text = DOMAINS[editor.config.domain].test_item(editor.config.data, 0)
     session = EditSession(editor, image)
 
     client = Client(url, verbose=False)

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 
 from _common import machine
-from imi.config import PRESETS
-from imi.data.digits import DigitBenchmark, digit_tokenizer
-from imi.models.registry import build_model
-from imi.pipeline import Editor
-from imi.training.recipes import class_medoids
+from imi.domains.digits.dataset import DigitBenchmark, digit_tokenizer
+from imi.pipelines.edit import Editor
+from imi.presets import PRESETS
+from imi.registry import build_model
+from imi.systems.ours.layout import class_medoids
 
 
 def main() -> None:

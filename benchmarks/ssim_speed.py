@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from skimage.metrics import structural_similarity
 
 from _common import machine
-from imi.eval.ssim import ssim
+from imi.core.ssim import ssim
 
 
 def naive(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from imi.config import ExperimentConfig, resolve
+from imi.core.config import ExperimentConfig
+from imi.presets import resolve
 
 # Small enough that a step takes milliseconds on one core.
 TINY = {

@@ -14,12 +14,12 @@ from PIL import Image
 from imi.app import starts
 from imi.app.demo import Demo, launch
 from imi.app.models import ModelCatalog
-from imi.config import resolve
-from imi.data.avatars.dataset import avatar_tokenizer
-from imi.data.digits import digit_tokenizer
-from imi.images import ImageInputError
-from imi.models.registry import build_model
-from imi.training import checkpoint as ckpt
+from imi.core import checkpoint as ckpt
+from imi.core.images import ImageInputError
+from imi.domains.avatars.dataset import avatar_tokenizer
+from imi.domains.digits.dataset import digit_tokenizer
+from imi.presets import resolve
+from imi.registry import build_model
 
 from .conftest import TINY
 
@@ -63,7 +63,7 @@ def pixels(path) -> np.ndarray:
 
 
 def history_steps(strip_path) -> int:
-    """Panels in the history strip: 64-pixel images shown 2× with 4-pixel gaps (imi.viz.strip_image)."""
+    """Panels in the history strip: 64-pixel images shown 2× with 4-pixel gaps (imi.core.viz.strip_image)."""
     width = Image.open(strip_path).width
     assert (width - 4) % (128 + 4) == 0, width
     return (width - 4) // (128 + 4)
@@ -100,7 +100,7 @@ def test_bad_instructions_are_answered_and_the_history_kept(server):
     assert "Not done" in typo and "lefft" in typo and "left" in typo.split("did you mean")[1]
     assert "empty" in c.predict("   ", api_name="/apply")[4]
     assert "step 0 of 0" in c.predict(api_name="/undo")[4]  # nothing was added
-    assert "switch the domain to avatars" in c.predict(api_name="/avatar")[4]
+    assert "for avatars models: switch the domain" in c.predict(api_name="/avatar")[4]
     assert "zero" in c.predict("move ze", api_name="/hints")
 
 
@@ -151,7 +151,7 @@ def test_avatars_domain_and_unk_warning(server):
     assert "new random avatar" in c.predict(api_name="/avatar")[4]
     warned = c.predict("make his hair zorblax purple", api_name="/apply")[4]
     assert "step 1 of 1" in warned and "<unk>" in warned and "zorblax" in warned
-    assert "switch the domain to digits" in c.predict(None, "center", "2×2 cells", api_name="/sketch")[4]
+    assert "glyphs of digits: switch the domain" in c.predict(None, "center", "2×2 cells", api_name="/sketch")[4]
 
 
 def test_eight_concurrent_sessions_keep_their_own_history(server):

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from imi.config import AvatarDataConfig
-from imi.data.avatars.attributes import NAMES
-from imi.data.avatars.dataset import AvatarBenchmark
-from imi.eval import avatar_recognizer as ar
-from imi.eval.avatar_eval import evaluate_avatars, judge_edit, mask_preservation
-from imi.eval.recognizer import RecognizerError
+from imi.core.errors import RecognizerError
+from imi.domains.avatars import judge as ar
+from imi.domains.avatars.attributes import NAMES
+from imi.domains.avatars.config import AvatarDataConfig
+from imi.domains.avatars.dataset import AvatarBenchmark
+from imi.domains.avatars.metrics import evaluate_avatars, judge_edit, mask_preservation
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_a_short_training_run_learns_to_read_avatars(tmp_path):
 
 
 def test_vector_findings_separate_attributes_and_score_held_out_retrieval():
-    from imi.eval.avatar_analyze import findings
+    from imi.domains.avatars.analyze import findings
 
     rng = np.random.default_rng(0)
     attribute = np.repeat(np.arange(4), 5)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from imi.config import resolve
-from imi.models.registry import build_model
+from imi.presets import resolve
+from imi.registry import build_model
 from imi.training.loop import Trainer
 
 from .conftest import TINY
@@ -103,8 +103,8 @@ def test_a_tiny_sim_run_lowers_its_fixed_batch_mask_loss(avatar_cache, tmp_path)
 def test_validation_logs_dev_ssim_by_phase_and_keeps_the_first_dev_edit(avatar_cache, tmp_path):
     from PIL import Image
 
-    from imi.training.loop import FIXED
-    from imi.training.stats import read_stats
+    from imi.core.checkpoint import FIXED
+    from imi.core.stats import read_stats
 
     config = avatar_config(avatar_cache, **{"train.max_steps": "8", "train.checkpoint_every": "4",
                                             "train.sample_every": "4", "train.val_items": "16"})  # fmt: skip

@@ -5,13 +5,13 @@ import itertools
 import numpy as np
 import pytest
 
-from imi.config import AvatarDataConfig
-from imi.data.avatars import dataset as ds
-from imi.data.avatars.attributes import ATTRIBUTES, NAMES, Record
-from imi.data.avatars.edits import KINDS, sample_edit, sample_record
-from imi.data.avatars.grammar import ALL_TEMPLATES, PHRASINGS, describe, expansions
-from imi.data.avatars.render import PARTS, change_mask, label_map, render, to_svg
-from imi.data.text import words
+from imi.core.text import words
+from imi.domains.avatars import dataset as ds
+from imi.domains.avatars.attributes import ATTRIBUTES, NAMES, Record
+from imi.domains.avatars.config import AvatarDataConfig
+from imi.domains.avatars.edits import KINDS, sample_edit, sample_record
+from imi.domains.avatars.grammar import ALL_TEMPLATES, PHRASINGS, describe, expansions
+from imi.domains.avatars.render import PARTS, change_mask, label_map, render, to_svg
 
 BASE = Record.from_names(
     background="blue", skin="light", hair="short", hair_color="brown", facial_hair="beard",

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from imi.bench import BenchConfig, bench_presets
-from imi.config import ConfigError
+from imi.core.config import ConfigError
+from imi.evaluation.bench import BenchConfig, bench_presets
 
 from .conftest import TINY
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imi.bench_avatars import first_reach
+from imi.domains.avatars.bench import first_reach
 
 from .conftest import TINY
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from imi.config import ConfigError, DigitDataConfig
-from imi.data.digits import DigitBenchmark
-from imi.data.permutation import Permutation
-from imi.data.render import render_scene
-from imi.data.scenes import RULES, Scene
+from imi.core.config import ConfigError
+from imi.core.permutation import Permutation
+from imi.domains.digits.config import DigitDataConfig
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.domains.digits.render import render_scene
+from imi.domains.digits.scenes import RULES, Scene
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from imi.data.digits import DigitBenchmark
-from imi.data.render import render_batch
-from imi.data.scenes import RULES
-from imi.eval.harness import (
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.domains.digits.harness import (
     CANDIDATE_TRUE,
     CANDIDATE_VALID,
     CANDIDATES,
@@ -18,8 +16,10 @@ from imi.eval.harness import (
     retrieval_rank,
     scene_index,
 )
-from imi.eval.metrics import box_mask, preservation
-from imi.eval.recognizer import BOXES, Reading, all_scenes, scene_labels
+from imi.domains.digits.judge import BOXES, Reading, all_scenes, scene_labels
+from imi.domains.digits.metrics import box_mask, preservation
+from imi.domains.digits.render import render_batch
+from imi.domains.digits.scenes import RULES
 
 from .conftest import tiny_config
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from imi.training import losses
+from imi.nn import gan_losses as losses
 
 
 def test_cross_entropy_terms():

@@ -5,9 +5,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from imi.config import ConfigError, resolve
-from imi.models.masked import MaskedEditor
-from imi.training.step import StepBatch
+from imi.core.config import ConfigError
+from imi.presets import resolve
+from imi.systems.ours.masked import MaskedEditor
+from imi.tasks.edit.batch import StepBatch
 
 C = 3
 

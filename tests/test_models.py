@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from imi.config import PRESETS, ModelConfig
-from imi.models.encoders import Fusion, ImageEncoder, InstructionEncoder
-from imi.models.registry import build_model
+from imi.core.config import ModelConfig
+from imi.nn.encoders import Fusion, ImageEncoder, InstructionEncoder
+from imi.presets import PRESETS
+from imi.registry import build_model
 
 TINY = ModelConfig(ch=8, d_im=32, d_dis=32, d_i=16, d_fc=16, d_emb=16, z_dim=8)
 

@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from imi import Editor
 from imi.cli import app
-from imi.data.digits import DigitBenchmark
-from imi.errors import UnknownWordError
-from imi.images import ImageInputError, to_pil
-from imi.training.checkpoint import CheckpointError, load_pretrained
+from imi.core.checkpoint import CheckpointError
+from imi.core.errors import UnknownWordError
+from imi.core.images import ImageInputError, to_pil
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.registry import load_pretrained
 from imi.training.loop import Trainer
 
 from .conftest import tiny_config

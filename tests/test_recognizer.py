@@ -5,8 +5,8 @@ import sys
 import pytest
 import torch
 
-from imi.data.digits import DigitBenchmark
-from imi.eval.recognizer import (
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.domains.digits.judge import (
     GATE,
     HEADS,
     Recognizer,

@@ -5,9 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
-from imi.data.glyphs import load_mnist_5k
-from imi.data.render import render_batch, render_scene
-from imi.data.scenes import NULL_SCENE, Scene, boxes
+from imi.domains.digits.glyphs import load_mnist_5k
+from imi.domains.digits.render import render_batch, render_scene
+from imi.domains.digits.scenes import NULL_SCENE, Scene, boxes
 
 
 def pil_render(glyph: np.ndarray, scene: Scene, size: int) -> np.ndarray:

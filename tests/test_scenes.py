@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from imi.data.scenes import (
+from imi.domains.digits.scenes import (
     DIGIT_WORDS,
     NULL_SCENE,
     RULES,

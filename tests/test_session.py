@@ -6,11 +6,11 @@ import torch
 from PIL import Image
 
 from imi import Editor, EditSession
-from imi.config import resolve
-from imi.data.digits import DigitBenchmark, digit_tokenizer
-from imi.errors import ImiError, UnknownWordError
-from imi.models.registry import build_model
-from imi.session import EmptyInstructionError, overlay
+from imi.core.errors import ImiError, UnknownWordError
+from imi.domains.digits.dataset import DigitBenchmark, digit_tokenizer
+from imi.pipelines.session import EmptyInstructionError, overlay
+from imi.presets import resolve
+from imi.registry import build_model
 
 from .conftest import TINY
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from imi.data.digits import DigitBenchmark
-from imi.eval.ssim import ssim, ssim_map
+from imi.core.ssim import ssim, ssim_map
+from imi.domains.digits.dataset import DigitBenchmark
 
 
 def _reference(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from imi.data.digits import digit_tokenizer
-from imi.data.text import Tokenizer, Vocabulary
-from imi.errors import UnknownWordError
+from imi.core.errors import UnknownWordError
+from imi.core.text import Tokenizer, Vocabulary
+from imi.domains.digits.dataset import digit_tokenizer
 
 
 def test_vocabulary_is_the_template_words():

@@ -15,11 +15,13 @@ import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
-from imi.config import ConfigError, resolve
-from imi.training import step as step_module
-from imi.training.checkpoint import load_pretrained, read_config, training_state_step
+from imi.core.checkpoint import training_state_step
+from imi.core.config import ConfigError
+from imi.core.stats import read_stats
+from imi.presets import resolve
+from imi.registry import load_pretrained, read_config
+from imi.systems.imi import step as step_module
 from imi.training.loop import Trainer, TrainingError
-from imi.training.stats import read_stats
 
 from .conftest import TINY, tiny_config
 

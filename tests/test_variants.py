@@ -2,7 +2,7 @@
 
 Shapes, determinism, save/load, exact resume, and one training step lowering
 the loss its recipe descends on a fixed batch. A new variant added to
-:data:`imi.models.registry.VARIANTS` is tested here without a line of its own.
+:data:`imi.registry.SYSTEMS` is tested here without a line of its own.
 """
 
 import tempfile
@@ -12,19 +12,19 @@ import numpy as np
 import pytest
 import torch
 
-from imi.config import resolve
-from imi.data.digits import DigitBenchmark
-from imi.eval.ssim import ssim
-from imi.images import denormalize, normalize
-from imi.models.ours import LayoutEditor, class_medoids
-from imi.models.registry import VARIANTS, build_model
-from imi.pipeline import Editor
-from imi.training.checkpoint import load_pretrained, save_pretrained
+from imi.core.checkpoint import save_pretrained
+from imi.core.images import denormalize, normalize
+from imi.core.ssim import ssim
+from imi.domains.digits.dataset import DigitBenchmark
+from imi.pipelines.edit import Editor
+from imi.presets import resolve
+from imi.registry import SYSTEMS, build_model, load_pretrained
+from imi.systems.ours.layout import LayoutEditor, class_medoids
 from imi.training.loop import Trainer
 
 from .conftest import TINY
 
-NAMES = list(VARIANTS)
+NAMES = list(SYSTEMS)
 
 
 # Avatar variants get a tiny avatar data set instead of the digit sizes in TINY (rendered once, in /tmp).
@@ -35,7 +35,7 @@ AVATAR_TINY = {
 
 
 def variant_config(name: str, **overrides: str):
-    preset = VARIANTS[name].preset
+    preset = next(iter(SYSTEMS[name].presets.values()))  # its first domain's bench preset
     if resolve(preset).domain == "avatars":
         tiny = {k: v for k, v in TINY.items() if not k.startswith("data.")}
         return resolve(preset, {**tiny, **AVATAR_TINY, "train.val_items": "0", **overrides})
@@ -152,8 +152,9 @@ def test_one_step_lowers_the_stepped_loss_on_a_fixed_batch(name, tmp_path):
 
 
 def test_registry_names_match_presets():
-    for name, variant in VARIANTS.items():
-        assert resolve(variant.preset).variant == name
+    for name, system in SYSTEMS.items():
+        for domain, preset in system.presets.items():
+            assert (resolve(preset).variant, resolve(preset).domain) == (name, domain)
 
 
 # --- ours: the compositor itself -------------------------------------------------------------
@@ -208,5 +209,5 @@ def test_ours_with_no_instruction_returns_the_source():
     x = torch.rand(3, 1, 64, 64) * 2 - 1
     out = model.generate(x, torch.zeros(3, 1, dtype=torch.long), torch.zeros(3, dtype=torch.long), None)
     src = model.boxes(x, torch.zeros(3, 1, dtype=torch.long), torch.zeros(3, dtype=torch.long))[0]
-    keep = 1 - __import__("imi.models.ours", fromlist=["box_masks"]).box_masks(src, 64)
+    keep = 1 - __import__("imi.systems.ours.layout", fromlist=["box_masks"]).box_masks(src, 64)
     torch.testing.assert_close(out * keep, x * keep)  # outside the box: untouched

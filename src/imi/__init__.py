@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from imi.pipeline import Editor
-from imi.session import EditSession
+from imi.pipelines.edit import Editor
+from imi.pipelines.session import EditSession
 
 __all__ = ["EditSession", "Editor"]

@@ -1,6 +1,6 @@
 """The ``imi`` command line. Thin: every command calls into the package.
 
-User errors (:class:`imi.errors.ImiError`) print as one line on stderr and
+User errors (:class:`imi.core.errors.ImiError`) print as one line on stderr and
 exit with status 2; anything else is a bug and keeps its traceback.
 """
 
@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from imi.config import PRESETS
-from imi.errors import ImiError
+from imi.core.errors import ImiError
+from imi.presets import PRESETS
 
 app = typer.Typer(help="Image manipulation with natural-language instructions.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect the data sets.", no_args_is_help=True)
@@ -74,8 +74,8 @@ def data_digits(
     seed: Annotated[int, typer.Option(help="Seed of the glyph and train/dev splits.")] = 0,
 ) -> None:
     """The handwritten-digit manipulation benchmark (SPEC §2)."""
-    from imi.config import DigitDataConfig
-    from imi.data.digits import SPLITS, DigitBenchmark
+    from imi.domains.digits.config import DigitDataConfig
+    from imi.domains.digits.dataset import SPLITS, DigitBenchmark
 
     if not (stats or show or list_triplets):
         raise ImiError("nothing to do: pass --stats, --show N --out FILE.png, or --list-triplets --glyph I")
@@ -107,7 +107,7 @@ def data_digits(
             table.add_row(name, str(len(ds.pool)), *(f"{counts[a]:,}" for a in actions), f"{len(ds):,}")
         console.print(table)
     if show:
-        from imi.viz import triplet_figure
+        from imi.core.viz import triplet_figure
 
         ds = bench.split("train")
         rng = np.random.default_rng(seed)
@@ -146,11 +146,12 @@ def data_avatars(
     """
     from collections import Counter
 
-    from imi.config import resolve
-    from imi.data.avatars.dataset import SPLITS, AvatarBenchmark
+    from imi.domains.avatars.config import AvatarDataConfig
+    from imi.domains.avatars.dataset import SPLITS, AvatarBenchmark
+    from imi.presets import resolve
 
     config = resolve(preset, parse_overrides(ctx.args))
-    if config.domain != "avatars":
+    if not isinstance(config.data, AvatarDataConfig):
         raise ImiError(f"preset {preset!r} is not an avatar preset")
     if not (build or stats or show or list_items):
         raise ImiError("nothing to do: pass --build, --stats, --show N --out FILE.png, or --list N")
@@ -177,7 +178,7 @@ def data_avatars(
             table.add_row(name, f"{len(meta):,}", f"{kinds['add']} / {kinds['remove']} / {kinds['change']}", by_attr)
         console.print(table)
     if show:
-        from imi.viz import triplet_figure
+        from imi.core.viz import triplet_figure
 
         ds = bench.split(split.value, phrasing.value)
         path = triplet_figure(ds.batch(np.arange(min(show, len(ds)))), out)
@@ -225,7 +226,7 @@ def train(
 
     Multi-process: torchrun --nproc_per_node=2 -m imi train ... (same flags).
     """
-    from imi.config import resolve
+    from imi.presets import resolve
     from imi.training.loop import Trainer, describe, next_run_dir
 
     overrides = parse_overrides(ctx.args)
@@ -244,8 +245,7 @@ def train(
             console.print(f"run folder: {trainer.run_dir}  (step {trainer.step} of {trainer.total_steps})")
         trainer.fit()
         if export is not None and trainer.dist.is_main:
-            from imi.training.checkpoint import export_checkpoint
-            from imi.training.loop import BEST
+            from imi.core.checkpoint import BEST, export_checkpoint
 
             # Model selection (paper §5.3): the checkpoint with the lowest validation score.
             selected = trainer.run_dir / BEST if (trainer.run_dir / BEST / "config.json").is_file() else trainer.run_dir
@@ -267,8 +267,8 @@ def edit(
     seed: Annotated[int, typer.Option(help="Noise seed (edit i uses seed + i).")] = 0,
 ) -> None:
     """Apply a chain of edits: imi edit digits --image in.png "move zero to the left" --out out.png."""
-    from imi.pipeline import Editor
-    from imi.session import EditSession
+    from imi.pipelines.edit import Editor
+    from imi.pipelines.session import EditSession
 
     session = EditSession(Editor.from_pretrained(checkpoint), image, seed=seed)
     texts = [session.check(t) for t in instructions]  # refuse a bad word before doing any work
@@ -372,11 +372,13 @@ def eval_(
     batch_size: Annotated[int, typer.Option(help="Triplets per batch.")] = 512,
     seed: Annotated[int, typer.Option(help="Noise seed.")] = 0,
     recognizer: Annotated[Path | None, typer.Option(help="Recogniser folder (default: the shipped one).")] = None,
+    domain: Annotated[str, typer.Option(help="The benchmark of copy-source (a model brings its own).")] = "digits",
 ) -> None:
-    """SSIM, edit accuracy, RS@1/5 and preservation per action, next to copy-source."""
-    from imi.eval.run import evaluate_checkpoint, print_report
+    """The domain's measurements (digits: SSIM, edit accuracy, RS@1/5, preservation per action;
+    avatars: SSIM, edit accuracy, consistency, preservation per phrasing), next to copy-source."""
+    from imi.evaluation.run import evaluate_checkpoint, print_report
 
-    doc, folder = evaluate_checkpoint(checkpoint, split, limit, out, batch_size, seed, recognizer)
+    doc, folder = evaluate_checkpoint(checkpoint, split, limit, out, batch_size, seed, recognizer, domain=domain)
     print_report(doc, folder, console)
 
 
@@ -387,7 +389,7 @@ def analyze(
     out: Annotated[Path | None, typer.Option(help="Output folder (default runs/analyze/NAME).")] = None,
 ) -> None:
     """Instruction-vector maps (Fig. 7-9); with a run folder also curves and model selection (Fig. 12)."""
-    from imi.eval.analyze import analyze_checkpoint
+    from imi.evaluation.run import analyze_checkpoint
 
     doc, folder, written = analyze_checkpoint(checkpoint, out)
     table = Table(title=f"instruction vectors of {checkpoint}")
@@ -420,7 +422,7 @@ def bench_digits(
 
     Extra dotted settings (--train.batch_size 32, --data.train_per_class 20) apply to every variant.
     """
-    from imi.bench import BenchConfig
+    from imi.evaluation.bench import BenchConfig
 
     cfg = BenchConfig(minutes, _names(variants), out, seed, limit, threads, batch_size, latency_reps,
                       parse_overrides(ctx.args))  # fmt: skip
@@ -445,7 +447,7 @@ def bench_avatars(
 
     Extra dotted settings (--train.batch_size 32, --data.unlabeled 5000) apply to every variant.
     """
-    from imi.bench import BenchConfig
+    from imi.evaluation.bench import BenchConfig
 
     cfg = BenchConfig(minutes, _names(variants), out, seed, None, threads, 64, latency_reps,
                       parse_overrides(ctx.args), domain="avatars", ssim_target=ssim_target)  # fmt: skip
@@ -461,12 +463,12 @@ def _run_bench(cfg) -> None:
     """Run a bench, recording its own command line, and print its summary."""
     import shlex
 
-    from imi import bench, bench_avatars
-    from imi.bench import run_bench
+    from imi.evaluation.bench import run_bench
+    from imi.registry import DOMAINS
 
     command = " ".join(shlex.quote(a) for a in ["imi", "bench", cfg.domain, *sys.argv[3:]])
     doc, folder = run_bench(cfg, console, command)
-    (bench_avatars if cfg.domain == "avatars" else bench).print_summary(doc, folder, console)
+    DOMAINS[cfg.domain].print_bench(doc, folder, console)
 
 
 @recognizer_app.command("train")
@@ -482,9 +484,10 @@ def recognizer_train(
 ) -> None:
     """Train the judge on train-glyph renders; it is saved only if every head passes the gate on test glyphs."""
 
-    from imi.data.digits import DigitBenchmark
-    from imi.eval.recognizer import GATE, RecognizerConfig, RecognizerError, measure, passes_gate, save_recognizer
-    from imi.eval.recognizer import train_recognizer as train_judge
+    from imi.core.errors import RecognizerError
+    from imi.domains.digits.dataset import DigitBenchmark
+    from imi.domains.digits.judge import GATE, RecognizerConfig, measure, passes_gate, save_recognizer
+    from imi.domains.digits.judge import train_recognizer as train_judge
 
     config = RecognizerConfig(width=width, steps=steps, seed=seed, threads=threads)
     bench = DigitBenchmark()
@@ -513,7 +516,7 @@ def recognizer_train_avatars(
     workers: Annotated[int, typer.Option(min=1, help="Rendering processes.")] = 2,
 ) -> None:
     """Train the avatar judge on its own renders; saved only if every attribute passes the 98% gate."""
-    from imi.eval.avatar_recognizer import AvatarRecognizerConfig, save_avatar_recognizer, train_avatar_recognizer
+    from imi.domains.avatars.judge import AvatarRecognizerConfig, save_avatar_recognizer, train_avatar_recognizer
 
     config = AvatarRecognizerConfig(
         width=width, avatars=avatars, held_out=held_out, steps=steps, seed=seed, threads=threads

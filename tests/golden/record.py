@@ -26,11 +26,11 @@ SEEDS = [0, 3]
 
 def _api():
     """The package objects the golden run needs (the one import site)."""
-    from imi.data.avatars.dataset import edit_at, sentence_at
-    from imi.data.digits import DigitBenchmark
-    from imi.eval.avatar_recognizer import load_avatar_recognizer
-    from imi.eval.recognizer import load_recognizer
-    from imi.pipeline import Editor
+    from imi.domains.avatars.dataset import edit_at, sentence_at
+    from imi.domains.avatars.judge import load_avatar_recognizer
+    from imi.domains.digits.dataset import DigitBenchmark
+    from imi.domains.digits.judge import load_recognizer
+    from imi.pipelines.edit import Editor
 
     return Editor, DigitBenchmark, edit_at, sentence_at, load_recognizer, load_avatar_recognizer
 

@@ -1,7 +1,7 @@
 """`imi demo`: multi-turn editing in the browser (Gradio Blocks), on the shipped checkpoints.
 
 Each browser tab holds its own :class:`DemoState` (a model name and an
-:class:`~imi.session.EditSession`) in a ``gr.State``; the editors (weights)
+:class:`~imi.pipelines.session.EditSession`) in a ``gr.State``; the editors (weights)
 are shared through :class:`~imi.app.models.ModelCatalog`. Every handler
 answers bad input with a message in the status line and leaves the session as
 it was, so the app stays up whatever is typed or uploaded.
@@ -15,29 +15,27 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
-import io
-import os
 import random
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
 
 from imi.app import starts
 from imi.app.models import ModelCatalog
-from imi.errors import ImiError, UnknownWordError
-from imi.images import to_pil
-from imi.pipeline import ImageLike
-from imi.session import EditSession, Step, overlay
+from imi.core.errors import ImiError, UnknownWordError
+from imi.core.serving import HOST, magnify
+from imi.pipelines.edit import ImageLike
+from imi.pipelines.session import EditSession, Step, overlay
+from imi.registry import DOMAINS
 
-SHOW = 4  # 64-pixel images are shown 4× larger, nearest neighbour (pixels stay pixels)
-HOST = "127.0.0.1"
+
+def _offering(extra: str) -> str:
+    """The domains whose demo offers ``extra`` (``random_item``, ``sketch``), for a message."""
+    return " or ".join(name for name, d in DOMAINS.items() if d.demo.get(extra)) or "no domain"
 
 
 @dataclass
@@ -49,31 +47,6 @@ class DemoState:
     @property
     def domain(self) -> str:
         return self.session.editor.config.domain
-
-
-_SHOWN = Path(tempfile.mkdtemp(prefix="imi-shown-"))
-
-
-def magnify(image: torch.Tensor | Image.Image | np.ndarray, scale: int = SHOW) -> str:
-    """``image`` enlarged ``scale``× (nearest neighbour) as a PNG file: the path, for a gradio output.
-
-    Gradio saves a returned PIL image under a name made from its content and
-    rewrites that file when another session returns the same picture, while
-    the first may still be downloading it (truncated responses, seen with 8
-    clients). A file written once, atomically, is copied into gradio's cache
-    by rename and never rewritten.
-    """
-    im = to_pil(image) if isinstance(image, torch.Tensor) else image
-    im = Image.fromarray(im) if isinstance(im, np.ndarray) else im
-    buf = io.BytesIO()
-    im.convert("RGB").resize((im.width * scale, im.height * scale), Image.NEAREST).save(buf, format="PNG")
-    data = buf.getvalue()
-    path = _SHOWN / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
-    if not path.exists():
-        staging = path.with_name(f".{uuid.uuid4().hex}.png")
-        staging.write_bytes(data)
-        os.replace(staging, path)
-    return str(path)
 
 
 def _heat(diff: torch.Tensor) -> str:
@@ -156,28 +129,30 @@ class Demo:
 
     def sample(self, state: DemoState) -> tuple:
         """A random test item as the start image; its instruction goes to the instruction box."""
-        image, text = starts.benchmark_item(state.session.editor.config, state.rng.randrange(1 << 30))
+        config = state.session.editor.config
+        image, text = DOMAINS[config.domain].test_item(config.data, state.rng.randrange(1 << 30))
         state.session.reset(image)
         return (*self.view(state, f"a test item; its instruction: *{text}*"), text)
 
     def avatar(self, state: DemoState) -> tuple:
-        if state.domain != "avatars":
-            raise ImiError("random avatars are for avatar models: switch the domain to avatars")
-        state.session.reset(starts.random_avatar(state.rng.randrange(1 << 30), state.session.editor.image_size))
+        random_item = DOMAINS[state.domain].demo.get("random_item")
+        if random_item is None:
+            raise ImiError(f"random pictures are for {_offering('random_item')} models: switch the domain to it")
+        state.session.reset(random_item(state.rng.randrange(1 << 30), state.session.editor.image_size))
         return self.view(state, "a new random avatar")
 
     def upload(self, file: str | None, state: DemoState) -> tuple:
         if not file:
             raise ImiError("no file received")
-        background = 0 if state.domain == "digits" else 255
+        background = DOMAINS[state.domain].demo.get("background", 255)
         state.session.reset(starts.load_upload(file, background, self.max_upload_bytes))
         return self.view(
             state, f"uploaded {Path(file).name}, resized to the model's {state.session.editor.image_size} px"
         )
 
     def sketch(self, drawing: dict | np.ndarray | None, cell: str, size: str, state: DemoState) -> tuple:
-        if state.domain != "digits":
-            raise ImiError("the sketch pad places digits: switch the domain to digits")
+        if not DOMAINS[state.domain].demo.get("sketch"):
+            raise ImiError(f"the sketch pad places glyphs of {_offering('sketch')}: switch the domain to it")
         layers = drawing.get("composite") if isinstance(drawing, dict) else drawing
         if layers is None:
             raise ImiError("the sketch pad is empty: draw a digit first")
@@ -252,7 +227,8 @@ class Demo:
         if not names:
             return []
         config = self.catalog.editor(names[0]).config
-        return list(dict.fromkeys(starts.benchmark_item(config, 7919 * i)[1] for i in range(n)))
+        item = DOMAINS[config.domain].test_item
+        return list(dict.fromkeys(item(config.data, 7919 * i)[1] for i in range(n)))
 
 
 def build(demo: Demo) -> gr.Blocks:
@@ -299,9 +275,11 @@ def build(demo: Demo) -> gr.Blocks:
         with gr.Accordion("start from …", open=False):
             with gr.Row():
                 sample_btn = gr.Button("random test sample")
-                avatar_btn = gr.Button("random avatar", visible=first == "avatars", elem_id="random-avatar")
+                avatar_btn = gr.Button(
+                    "random picture", visible="random_item" in DOMAINS[first].demo, elem_id="random-avatar"
+                )
                 upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
-            with gr.Row(visible=first == "digits", elem_id="sketch-row") as sketch_row:  # digits only
+            with gr.Row(visible=bool(DOMAINS[first].demo.get("sketch")), elem_id="sketch-row") as sketch_row:
                 pad = gr.Sketchpad(
                     label="draw a digit (pick the brush on the left first)",
                     type="numpy",
@@ -331,7 +309,8 @@ def build(demo: Demo) -> gr.Blocks:
             names = demo.catalog.names(d)
             menus = (gr.update(choices=names, value=names[0]), gr.update(choices=names[1:], value=None),
                      gr.update(choices=demo.examples(d), value=None))  # fmt: skip
-            starts_shown = (gr.update(visible=d == "avatars"), gr.update(visible=d == "digits"))
+            extras = DOMAINS[d].demo
+            starts_shown = (gr.update(visible="random_item" in extras), gr.update(visible=bool(extras.get("sketch"))))
             return (*demo.start(d, s), *menus, *starts_shown)
 
         app.load(g(lambda s: demo.start(first, s), 1, False), [state], [*view, text], api_name="start")

@@ -6,10 +6,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from imi.pipeline import SHIPPED, Editor, shipped_names
-from imi.training.checkpoint import CheckpointError, read_config
-
-DOMAINS = ("digits", "avatars")
+from imi.core.checkpoint import CheckpointError
+from imi.pipelines.edit import SHIPPED, Editor, shipped_names
+from imi.registry import DOMAINS, read_config
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class ModelCatalog:
         return [n for n, e in self.entries.items() if domain is None or e.domain == domain]
 
     def domains(self) -> list[str]:
-        return [d for d in DOMAINS if self.names(d)]
+        return [d for d in DOMAINS if self.names(d)]  # registry order
 
     def editor(self, name: str) -> Editor:
         if name not in self.entries:

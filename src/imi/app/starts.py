@@ -1,4 +1,5 @@
-"""Where a session's first image comes from: a test item, a random avatar, an upload, or a sketch.
+"""Where a session's first image comes from besides the domain's own (test items, random items):
+an upload, or a sketched digit.
 
 Everything here returns uint8 arrays (``H×W`` grey or ``H×W×3`` RGB) and is
 independent of the web framework, so the CLI, the study and the tests use it
@@ -8,14 +9,12 @@ as the app does.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from imi.config import AvatarDataConfig, DigitDataConfig, ExperimentConfig
-from imi.images import ImageInputError
+from imi.core.images import ImageInputError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_SIDE = 4096  # larger pictures are refused before decoding (decompression bombs)
@@ -27,34 +26,6 @@ CELLS = {
     "bottom left": (0, 2), "bottom": (1, 2), "bottom right": (2, 2),
 }  # fmt: skip
 SIZES = {"1×1 cell": 1, "2×2 cells": 2, "3×3 cells": 3}
-
-
-@lru_cache(maxsize=4)
-def digit_test_split(config: DigitDataConfig):
-    from imi.data.digits import DigitBenchmark
-
-    return DigitBenchmark(config).split("test")
-
-
-def benchmark_item(config: ExperimentConfig, index: int) -> tuple[np.ndarray, str]:
-    """Test item ``index`` (wrapped around the split) of the model's benchmark: ``(source, instruction)``."""
-    if isinstance(config.data, AvatarDataConfig):
-        from imi.data.avatars.dataset import edit_at, sentence_at
-
-        k = index % config.data.test_triplets
-        edit, _, source, _ = edit_at(config.data.seed, "test", k, config.data.image_size)
-        return source, sentence_at(config.data.seed, "test", k, edit, "seen")[0]
-    split = digit_test_split(config.data)
-    batch = split.batch([index % len(split)])
-    return batch.source[0, 0].numpy(), batch.instructions()[0]
-
-
-def random_avatar(seed: int, size: int = 64) -> np.ndarray:
-    """A fresh random avatar (not from any split), uint8 ``size×size×3``."""
-    from imi.data.avatars.edits import sample_record
-    from imi.data.avatars.render import render
-
-    return render(sample_record(np.random.default_rng([seed, 7919])), size)
 
 
 def load_upload(path: str | Path, background: int, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
@@ -114,8 +85,8 @@ def sketch_glyph(sketch: np.ndarray) -> np.ndarray:
 def place_glyph(glyph: np.ndarray, cell: str, size: str, image_size: int = 64) -> np.ndarray:
     """Render a 28×28 glyph as a benchmark scene: its box starts at ``cell`` and spans ``size``,
     moved back onto the 3×3 grid if it would leave it. uint8 ``image_size × image_size``."""
-    from imi.data.render import render_scene
-    from imi.data.scenes import Scene
+    from imi.domains.digits.render import render_scene
+    from imi.domains.digits.scenes import Scene
 
     if cell not in CELLS or size not in SIZES:
         raise ImageInputError(f"cell must be one of {', '.join(CELLS)}; size one of {', '.join(SIZES)}")

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imi.app.starts import benchmark_item, digit_test_split
-from imi.config import AvatarDataConfig
-from imi.pipeline import Editor
+from imi.pipelines.edit import Editor
+from imi.registry import DOMAINS
 from imi.study.store import SCALE, StudyError, StudyStore, png
 
 MODEL_SCALE = ("A much better", "A better", "comparable", "B better", "B much better")
@@ -43,12 +42,12 @@ def create_study(
     a, b = Editor.from_pretrained(model_a), Editor.from_pretrained(model_b)
     if a.config.domain != b.config.domain:
         raise StudyError(f"{model_a} edits {a.config.domain} but {model_b} edits {b.config.domain}")
-    data = a.config.data
-    n = data.test_triplets if isinstance(data, AvatarDataConfig) else len(digit_test_split(data))
+    domain, data = DOMAINS[a.config.domain], a.config.data
+    n = domain.test_items(data)
     if items > n:
         raise StudyError(f"the test split has {n} items; asked for {items}")
     picks = np.sort(np.random.default_rng(seed).choice(n, items, replace=False))
-    sources, texts = zip(*(benchmark_item(a.config, int(i)) for i in picks), strict=True)
+    sources, texts = zip(*(domain.test_item(data, int(i)) for i in picks), strict=True)
     rows = []
     for start in range(0, items, batch_size):
         s, t = list(sources[start : start + batch_size]), list(texts[start : start + batch_size])

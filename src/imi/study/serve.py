@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from imi.app.demo import HOST, magnify
+from imi.core.serving import HOST, magnify
 from imi.study.store import SCALE, Shown, StudyError, StudyStore
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imi.errors import ImiError
+from imi.core.errors import ImiError
 
 SCALE = (
     "left is much better",

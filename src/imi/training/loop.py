@@ -19,21 +19,18 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from imi.config import ConfigError, ExperimentConfig
-from imi.data.digits import DigitBenchmark, digit_tokenizer
-from imi.images import normalize, to_pil
-from imi.models.registry import VARIANTS, build_model
-from imi.pipeline import Editor
-from imi.training import checkpoint as ckpt
-from imi.training.distributed import Dist, setup
-from imi.training.recipes import RECIPES
-from imi.training.stats import StatsWriter
-from imi.training.step import NonFiniteLoss, StepBatch
+from imi.core import checkpoint as ckpt
+from imi.core.checkpoint import BEST, FIXED
+from imi.core.config import PHASE_SAMPLES, ConfigError, ExperimentConfig
+from imi.core.distributed import Dist, setup
+from imi.core.images import normalize, to_pil
+from imi.core.stats import StatsWriter
+from imi.pipelines.edit import Editor
+from imi.registry import DOMAINS, SYSTEMS, build_model, read_config
+from imi.tasks.edit.batch import StepBatch
+from imi.tasks.edit.recipe import NonFiniteLoss
 
 SAMPLE_ITEMS = 8
-BEST = "best"  # sub-folder holding the checkpoint selected by validation
-PHASE_SAMPLES = 2_200  # supervised samples per phase, for runs that do not alternate
-FIXED = "dev0"  # sub-folder of samples/ holding the first dev edit at every sample step
 
 
 class TrainingError(RuntimeError):
@@ -48,7 +45,7 @@ def next_run_dir(root: Path, preset: str) -> Path:
 
 
 class Trainer:
-    """Trains one experiment into one run folder (see :mod:`imi.training.checkpoint`).
+    """Trains one experiment into one run folder (see :mod:`imi.core.checkpoint`).
 
     Args:
         config: the resolved experiment; ignored when resuming (the run's own
@@ -61,7 +58,7 @@ class Trainer:
     def __init__(self, config: ExperimentConfig | None, run_dir: Path, resume: bool = False, dist: Dist | None = None):
         self.run_dir = Path(run_dir)
         if resume:
-            config, _, _ = ckpt.read_config(self.run_dir)
+            config, _, _ = read_config(self.run_dir)
         if config is None:
             raise ConfigError("a new run needs a config")
         self.config = config
@@ -69,18 +66,16 @@ class Trainer:
         self.dist = dist or setup(cfg.device, cfg.threads)
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
-        self.unlabeled = None
-        if config.domain == "avatars":
-            from imi.data.avatars.dataset import AvatarBenchmark, avatar_tokenizer
-
-            self.tokenizer = avatar_tokenizer()
-            # Rank 0 renders a missing cache; the others wait for it at the first collective.
-            bench = AvatarBenchmark(config.data, build=self.dist.is_main, workers=max(1, cfg.threads or 1))
-            self.dist.barrier()
-            self.unlabeled = bench if cfg.unsupervised_samples else None
-        else:
-            self.tokenizer = digit_tokenizer()
-            bench = DigitBenchmark(config.data)
+        domain = DOMAINS[config.domain]
+        self.tokenizer = domain.tokenizer()
+        # Rank 0 builds a missing cache; the others wait for it at the first collective.
+        bench = domain.benchmark(config.data, build=self.dist.is_main, workers=max(1, cfg.threads or 1))
+        self.dist.barrier()
+        self.unlabeled = None  # the benchmark, when it also serves unlabeled images (paper §3.5.2)
+        if cfg.unsupervised_samples:
+            if not hasattr(bench, "unlabeled"):
+                raise ConfigError(f"train.unsupervised_samples: the {config.domain} benchmark has no unlabeled images")
+            self.unlabeled = bench
         if config.model.vocab_size != len(self.tokenizer.vocab):
             raise ConfigError(
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
@@ -95,16 +90,17 @@ class Trainer:
         self.steps_per_epoch = len(self.train_set) // global_batch
         # Avatars alternate `half` unsupervised steps with `half` supervised ones (one phase).
         self.half = round(cfg.unsupervised_samples / global_batch) if self.unlabeled else 0
-        if self.unlabeled is not None and (self.half < 1 or global_batch > config.data.unlabeled):
+        if self.unlabeled is not None and (self.half < 1 or global_batch > self.unlabeled.unlabeled_count):
             raise ConfigError(
                 f"train.unsupervised_samples: {cfg.unsupervised_samples} samples need ≥ 1 batch of "
-                f"{global_batch} and ≥ {global_batch} unlabeled avatars (data.unlabeled = {config.data.unlabeled})"
+                f"{global_batch} and ≥ {global_batch} unlabeled images (the benchmark has "
+                f"{self.unlabeled.unlabeled_count})"
             )
         total = cfg.epochs * self.steps_per_epoch * (2 if self.half else 1)
         self.total_steps = min(total, cfg.max_steps) if cfg.max_steps else total
 
         self.model = build_model(config.variant, config.model).to(self.dist.device)
-        self.recipe = RECIPES[VARIANTS[config.variant].recipe]
+        self.recipe = SYSTEMS[config.variant].recipe
         if not resume:
             self.recipe.prepare(self.model, self.train_set)
         self.dist.sync_module(self.model)
@@ -155,7 +151,7 @@ class Trainer:
             return self.to_step_batch(self.train_set.batch(self.batch_indices(period * self.half + pos - self.half)))
         # Unsupervised half (§3.5.2): source = target = X, zero instruction; the batch rolled by
         # one (a shuffle with no fixed point) gives the wrong condition c_w.
-        k = self.batch_indices(period * self.half + pos, self.config.data.unlabeled, stream=1)
+        k = self.batch_indices(period * self.half + pos, self.unlabeled.unlabeled_count, stream=1)
         x = normalize(self.unlabeled.unlabeled(k), self.config.model.output).to(self.dist.device)
         empty = torch.zeros(len(k), 1, dtype=torch.long, device=self.dist.device)
         return StepBatch(x, x.roll(1, 0), empty, empty[:, 0], None, None, None, supervised=False)
@@ -259,9 +255,7 @@ class Trainer:
         if not (self.dist.is_main and items):
             return
         value = self.validation_score(items)
-        record = {"val_loss": value, "val_ssim": self.dev_ssim(items)}
-        if self.config.domain == "avatars":
-            record["phase"] = self.phase(self.step)
+        record = {"val_loss": value, "val_ssim": self.dev_ssim(items), "phase": self.phase(self.step)}
         self.stats.report(self.step, record)
         if value < self.best_val:
             self.best_val = value
@@ -280,7 +274,7 @@ class Trainer:
     def dev_ssim(self, items: int = 256) -> float:
         """Mean SSIM to the target on the first ``items`` dev triplets (noise seed 0): the number the
         avatar bench reads to find the phase at which a variant first reaches a fixed quality (Fig. 11)."""
-        from imi.eval.ssim import ssim
+        from imi.core.ssim import ssim
 
         self.model.eval()
         n, scores = min(items, len(self.dev_set)), []
@@ -301,7 +295,7 @@ class Trainer:
         """The fixed dev grid: source | instruction | target | generated."""
         if not self.dist.is_main:
             return
-        from imi.viz import triplet_figure
+        from imi.core.viz import triplet_figure
 
         self.model.eval()
         b = self._sample_batch
@@ -314,7 +308,7 @@ class Trainer:
 
 
 def _epoch_permutation(n: int, seed: int, epoch: int):
-    from imi.data.permutation import Permutation
+    from imi.core.permutation import Permutation
 
     return Permutation(n, seed * 7919 + epoch + 1)
 

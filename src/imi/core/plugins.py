@@ -1,0 +1,77 @@
+"""What a domain (a benchmark) and a system (a family of models) tell the rest of the package.
+
+Each domain folder exports one :class:`Domain` and each system folder its
+:class:`System` entries; :mod:`imi.registry` lists them, one line each. The
+trainer, the pipelines, ``imi eval``, ``imi bench``, ``imi analyze``, the demo
+and the study look a name up there and call these fields; none of them
+branches on a domain or system name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A benchmark: its data, its words, its judge and how it reports.
+
+    Attributes:
+        name: the registry key (also ``type(data_config).domain``).
+        data_config: the frozen dataclass of its data settings; it carries the class-level
+            ``domain`` name and ``strict_tokens`` (True: an unknown word is an error, False: ``<unk>``).
+        tasks: the tasks it offers (``"edit"``).
+        benchmark: ``(data_config, build, workers) →`` an object with ``split(name)``; a split has
+            ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
+        tokenizer: ``() →`` the :class:`imi.core.text.Tokenizer` of its instructions.
+        evaluate: ``imi eval``: ``(editor | None, name, data_config, split, limit, out, batch_size, seed,
+            judge, progress) → (doc, out)``; ``editor`` None evaluates the reference rows alone.
+        print_report: ``(doc, out, console)``: the console summary of ``evaluate``'s document.
+        analyze: ``imi analyze``: ``(editor, checkpoint, run_dir, out) → (doc, out, figures)``.
+        bench_settings: dotted overrides the bench adds to each variant's preset, from the
+            resolved config (e.g. validate once per phase); None adds nothing.
+        bench_report: ``imi bench``'s evaluation and report once every variant trained:
+            ``(cfg, editors, data_config, facts, say, command, progress) → (doc, out)``.
+        print_bench: ``(doc, out, console)``: the console summary of ``bench_report``'s document.
+        test_items: ``(data_config) →`` the number of test items (the demo's starts, the study's draws).
+        test_item: ``(data_config, index) → (uint8 image (S, S) or (S, S, 3), its instruction)``.
+        demo: what the web app offers beyond test items: ``background`` (0 black, 255 white: the
+            canvas uploads are flattened onto), optional ``random_item`` (``(seed, size) →`` a fresh
+            uint8 picture) and ``sketch`` (True: the sketch pad draws this domain's glyphs).
+    """
+
+    name: str
+    data_config: type
+    benchmark: Callable[..., Any]
+    tokenizer: Callable[[], Any]
+    evaluate: Callable[..., tuple[dict, Any]]
+    print_report: Callable[..., None]
+    analyze: Callable[..., tuple[dict, Any, list]]
+    bench_report: Callable[..., tuple[dict, Any]]
+    print_bench: Callable[..., None]
+    test_items: Callable[[Any], int]
+    test_item: Callable[[Any, int], tuple[Any, str]]
+    bench_settings: Callable[[Any], dict[str, str]] | None = None
+    tasks: tuple[str, ...] = ("edit",)
+    demo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class System:
+    """One trainable model family member.
+
+    Attributes:
+        model: the network class, built from a :class:`imi.core.config.ModelConfig`.
+        recipe: how it learns (an object with the task's recipe methods: optimisers, step, validate).
+        task: the task it solves (``"edit"``).
+        presets: domain name → the preset ``imi bench <domain>`` trains for it.
+        summary: one line for tables.
+    """
+
+    model: type
+    recipe: Any
+    task: str
+    presets: dict[str, str]
+    summary: str

@@ -1,1 +1,0 @@
-"""Avatar manipulation benchmark (SPEC §6): attributes, rendering, grammar, data sets."""

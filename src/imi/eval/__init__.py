@@ -1,1 +1,0 @@
-"""Evaluation: SSIM, the recogniser that judges edits, metrics, ``imi eval`` and ``imi analyze``."""

@@ -1,0 +1,1 @@
+"""Benchmarks over any domain (``imi bench``) and the report writer."""

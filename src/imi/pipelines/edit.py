@@ -1,0 +1,120 @@
+"""The one inference object: load a checkpoint, edit images with instructions.
+
+    editor = imi.Editor.from_pretrained("digits")      # shipped with the package
+    editor = imi.Editor.from_pretrained("runs/00001-digits-small")
+    out = editor.edit(image, "move zero to the left", seed=0)
+
+The Python API, :class:`imi.pipelines.session.EditSession` (``imi edit``, the web app),
+the trainer's sample grids and the evaluation all go through
+:meth:`Editor.edit_tensors`; there is no second forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from imi.core.checkpoint import CheckpointError
+from imi.core.config import ExperimentConfig
+from imi.core.images import denormalize, load_image, normalize, to_pil
+from imi.core.text import Tokenizer, Vocabulary, words
+from imi.registry import load_pretrained
+from imi.tasks.edit.model import EditModel
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"  # src/imi/checkpoints
+ImageLike = Image.Image | np.ndarray | str | Path
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.name for p in SHIPPED.iterdir() if (p / "config.json").is_file()) if SHIPPED.is_dir() else []
+
+
+class Editor:
+    """Edits images with a trained IMI model (eval mode, no gradients)."""
+
+    def __init__(self, model: EditModel, config: ExperimentConfig, tokenizer: Tokenizer):
+        self.model = model
+        self.config = config
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, device: str | torch.device = "cpu") -> Editor:
+        """A shipped checkpoint by name (``"digits"``) or a checkpoint/run folder by path."""
+        path = Path(name_or_path)
+        if not path.exists():
+            if str(name_or_path) not in shipped_names():
+                known = ", ".join(shipped_names()) or "none"
+                raise CheckpointError(f"{name_or_path}: neither a folder nor a shipped checkpoint (shipped: {known})")
+            path = SHIPPED / str(name_or_path)
+        model, config, vocab = load_pretrained(path, device)
+        # channels-last convolutions are ~1.3-1.5x faster on CPU (oneDNN); inference-only, so the
+        # layout never meets a training step.
+        model = model.to(memory_format=torch.channels_last)
+        # The domain says whether an unknown word is an error (digits) or <unk> (free-form avatars).
+        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), strict=config.data.strict_tokens))
+
+    def unknown_words(self, instruction: str) -> list[str]:
+        """Words of ``instruction`` outside the vocabulary (read as ``<unk>`` when not strict)."""
+        return [w for w in dict.fromkeys(words(instruction)) if w not in self.tokenizer.vocab]
+
+    @property
+    def image_size(self) -> int:
+        return self.config.model.image_size
+
+    @property
+    def channels(self) -> int:
+        return self.config.model.channels
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def preprocess(self, images: Sequence[ImageLike]) -> torch.Tensor:
+        """Images → uint8 ``(B, C, S, S)`` (converted and resized; see :func:`imi.core.images.load_image`)."""
+        return torch.stack([load_image(im, self.channels, self.image_size) for im in images])
+
+    @torch.no_grad()
+    def edit_tensors(
+        self, source: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor, seed: int
+    ) -> torch.Tensor:
+        """uint8 ``(B, C, S, S)`` + token ids ``(B, T)``, lengths ``(B,)`` → uint8 ``(B, C, S, S)``.
+
+        Item ``i`` gets noise row ``i`` of a generator seeded with ``seed``.
+        """
+        if self.model.training:
+            raise RuntimeError("Editor needs the model in eval mode")
+        dev = self.device
+        z = torch.randn(source.shape[0], self.config.model.z_dim, generator=torch.Generator().manual_seed(seed))
+        out = self.model.generate(
+            normalize(source.to(dev), self.config.model.output), tokens.to(dev), lengths.to(dev), z.to(dev)
+        )
+        return denormalize(out, self.config.model.output).cpu()
+
+    @torch.no_grad()
+    def change_map(self, source: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor | None:
+        """The model's map of what it redraws for uint8 ``(B, C, S, S)`` sources: float ``(B, 1, S, S)`` in
+        [0, 1] on the CPU, or None when the variant has none (see :meth:`EditModel.change_map`)."""
+        m = self.model.change_map(normalize(source.to(self.device), self.config.model.output), tokens.to(self.device),
+                             lengths.to(self.device))  # fmt: skip
+        return None if m is None else m.float().cpu()
+
+    def edit(
+        self, image: ImageLike | Sequence[ImageLike], instruction: str | Sequence[str], seed: int = 0
+    ) -> Image.Image | list[Image.Image]:
+        """Edit one image, or a batch (a list of images and a list of instructions).
+
+        Returns a PIL image of the model's size (a list for a batch). An empty
+        instruction means "no change" (the zero instruction vector).
+        """
+        single = isinstance(instruction, str)
+        images = [image] if single else list(image)
+        texts = [instruction] if single else list(instruction)
+        if len(images) != len(texts):
+            raise ValueError(f"{len(images)} images but {len(texts)} instructions")
+        tokens, lengths = self.tokenizer.batch(texts)
+        out = [to_pil(x) for x in self.edit_tensors(self.preprocess(images), tokens, lengths, seed)]
+        return out[0] if single else out
