@@ -146,13 +146,12 @@ def data_avatars(
     """
     from collections import Counter
 
-    from imi.domains.avatars.config import AvatarDataConfig
     from imi.domains.avatars.dataset import SPLITS, AvatarBenchmark
     from imi.presets import resolve
+    from imi.registry import require_domain
 
     config = resolve(preset, parse_overrides(ctx.args))
-    if not isinstance(config.data, AvatarDataConfig):
-        raise ImiError(f"preset {preset!r} is not an avatar preset")
+    require_domain(config, "avatars")
     if not (build or stats or show or list_items):
         raise ImiError("nothing to do: pass --build, --stats, --show N --out FILE.png, or --list N")
     if show and out is None:

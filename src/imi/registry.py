@@ -34,8 +34,11 @@ SYSTEMS: dict[str, System] = {
 }
 
 
-def domain_of(config: ExperimentConfig) -> Domain:
-    return DOMAINS[config.domain]
+def require_domain(config: ExperimentConfig, name: str) -> Domain:
+    """The domain of ``config``, which a command serving domain ``name`` requires (else a clear error)."""
+    if config.domain != name:
+        raise ConfigError(f"preset {config.preset!r} is a {config.domain} preset; this command needs a {name} one")
+    return DOMAINS[name]
 
 
 def build_model(variant: str, config: ModelConfig) -> torch.nn.Module:
