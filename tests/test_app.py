@@ -16,10 +16,8 @@ from imi.app.demo import Demo, launch
 from imi.app.models import ModelCatalog
 from imi.core import checkpoint as ckpt
 from imi.core.images import ImageInputError
-from imi.domains.avatars.dataset import avatar_tokenizer
-from imi.domains.digits.dataset import digit_tokenizer
 from imi.presets import resolve
-from imi.registry import build_model
+from imi.registry import DOMAINS, build_model
 
 from .conftest import TINY
 
@@ -33,7 +31,7 @@ def save_untrained(path: Path, preset: str) -> Path:
     config = resolve(preset, MODEL_TINY)
     torch.manual_seed(0)
     model = build_model(config.variant, config.model)
-    vocab = (avatar_tokenizer() if config.domain == "avatars" else digit_tokenizer()).vocab.itos
+    vocab = DOMAINS[config.domain].tokenizer().vocab.itos
     path.mkdir(parents=True)
     ckpt.save_pretrained(path, model, config, list(vocab), 0)
     return path

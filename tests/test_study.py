@@ -125,3 +125,26 @@ def test_flow_create_serve_kill_restart_report(models, tmp_path):
     share, n = shares(StudyStore(db))
     assert n == 3 and share.sum() == pytest.approx(1.0)
     assert os.path.getsize(db) > 0
+
+
+def test_two_tabs_of_one_rater_never_store_an_answer_on_another_item(models, tmp_path):
+    """Tab A and tab B both show ann's open item; B answers it; A's late answer is for the item A
+    shows, which is done: it is refused with a message, not stored against B's next item."""
+    from imi.study.serve import build
+
+    db = tmp_path / "study.db"
+    create_study(db, models[0], models[1], items=4, items_per_rater=3, raters_per_item=2)
+    server = build(StudyStore(db))
+    server.queue()
+    _, url, _ = server.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        tab_a, tab_b = (gradio_client.Client(url, verbose=False) for _ in range(2))
+        assert "item 1 of at most 3" in tab_a.predict("ann", api_name="/begin")[4]
+        assert "item 1 of at most 3" in tab_b.predict("ann", api_name="/begin")[4]  # the same open item
+        assert "saved" in tab_b.predict(SCALE[0], api_name="/submit")[4]
+        late = tab_a.predict(SCALE[4], api_name="/submit")[4]
+        assert "not saved" in late and "item 2 of at most 3" in late
+        assert StudyStore(db).progress()["answers"] == 1
+        assert StudyStore(db).preferences().tolist() in ([1], [5])  # B's "left much better", order undone
+    finally:
+        server.close()

@@ -48,3 +48,40 @@ def test_unknown_words_are_named_with_suggestions():
 def test_lenient_mode_maps_to_unk():
     tok = Tokenizer(Vocabulary.build(["take off the glasses"]), strict=False)
     assert tok.encode("take off the hat") == [tok.vocab.id("take"), tok.vocab.id("off"), tok.vocab.id("the"), 1]
+
+
+def test_words_of_any_script_stay_whole():
+    from imi.core.text import words
+
+    assert words("Put zéro on the top-left, it's fine") == ["put", "zéro", "on", "the", "top", "left", "it's", "fine"]
+    assert words("把零向右移动") == ["把零向右移动"]
+
+
+@pytest.mark.parametrize("text", ["!!! ???", "…", "--- ,,,"])
+def test_text_without_words_is_refused_not_read_as_empty(text):
+    from imi.core.errors import EmptyInstructionError
+
+    for tok in (digit_tokenizer(), Tokenizer(Vocabulary.build(["take off the glasses"]), strict=False)):
+        with pytest.raises(EmptyInstructionError, match="has no words"):
+            tok.encode(text)
+
+
+def test_lenient_mode_refuses_an_instruction_with_no_known_word():
+    tok = Tokenizer(Vocabulary.build(["take off the glasses"]), strict=False)
+    with pytest.raises(UnknownWordError, match=r"none of the words is known.*<unk>") as err:
+        tok.encode("把零向右移动 zorblax")
+    assert err.value.words == ["把零向右移动", "zorblax"]
+
+
+def test_messages_quote_long_words_briefly():
+    with pytest.raises(UnknownWordError) as err:
+        digit_tokenizer().encode("x" * 10_000)
+    assert len(str(err.value)) < 400 and "xxx…'" in str(err.value)
+
+
+def test_an_instruction_must_be_text():
+    from imi.core.errors import InstructionError
+
+    for value in (123, None, b"move zero"):
+        with pytest.raises(InstructionError, match="must be a string"):
+            digit_tokenizer().encode(value)

@@ -138,10 +138,51 @@ def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypat
     trainer = Trainer(
         tiny_config(**{"train.max_steps": "20", "train.checkpoint_every": "10", "train.val_items": "0"}), run
     )
-    with pytest.raises(TrainingError, match=r"non-finite at step 13.*last good checkpoint"):
+    with pytest.raises(TrainingError, match=r"non-finite at step 13.*last finite checkpoint \(step 10\)"):
         trainer.fit()
     assert read_config(run)[2] == 10
     load_pretrained(run)  # the step-10 weights load
+
+
+def test_divergence_never_writes_a_non_finite_checkpoint(tmp_path):
+    """lr 1e30: the first update blows the weights up. Whatever stops the run (a NaN loss, NaN
+    weights or a NaN validation loss), the message names the last finite checkpoint, and every
+    checkpoint on disk loads: none holds a non-finite weight."""
+    run = tmp_path / "run"
+    settings = {"train.max_steps": "20", "train.checkpoint_every": "1", "train.val_items": "16", "train.lr": "1e30"}
+    trainer = Trainer(tiny_config(**settings), run)
+    with pytest.raises(TrainingError, match=r"non-finite.*(no checkpoint was written yet|last finite checkpoint)"):
+        trainer.fit()
+    assert trainer.step < 20
+    for folder in (run, run / "best"):
+        if (folder / "model.safetensors").is_file():
+            model, _, _ = load_pretrained(folder)
+            assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
+
+
+def test_loading_refuses_non_finite_weights(tiny_run, tmp_path):
+    from imi.core.checkpoint import CheckpointError
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_bytes((tiny_run / "config.json").read_bytes())
+    weights = load_file(str(tiny_run / "model.safetensors"))
+    name = next(k for k, v in weights.items() if v.is_floating_point())
+    weights[name] = weights[name].clone().fill_(float("nan"))
+    save_file(weights, str(broken / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_pretrained(broken)
+
+
+def test_a_new_run_refuses_a_used_folder_unless_told_to_overwrite(tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_config(**{"train.max_steps": "6", "train.log_every": "3"}), run).fit()
+    with pytest.raises(ConfigError, match=r"already holds a run.*--resume.*--overwrite"):
+        Trainer(tiny_config(**{"train.max_steps": "4"}), run)
+    Trainer(tiny_config(**{"train.max_steps": "4", "train.log_every": "2"}), run, overwrite=True).fit()
+    steps = [r["step"] for r in read_stats(run / "stats.jsonl") if "loss_d" in r]
+    assert steps == [2, 4]  # the old run's lines are gone, not mixed in
+    assert read_config(run)[2] == 4 and read_config(run / "best")[2] <= 4
 
 
 def _ddp_worker(rank: int, world: int, port: int, run_dir: str, out_dir: str) -> None:
@@ -180,6 +221,10 @@ def test_two_process_gloo_keeps_ranks_identical(tmp_path):
         ({"train.lr": "0"}, "train.lr"),
         ({"train.lr_schedule": "linear"}, "train.lr_schedule"),
         ({"train.lr_tail": "0"}, "train.lr_tail"),
+        ({"train.lr": "inf"}, "train.lr"),
+        ({"train.lambda_f": "nan"}, "train.lambda_f"),
+        ({"train.max_minutes": "inf"}, "train.max_minutes"),
+        ({"model.gate_init": "-inf"}, "model.gate_init"),
         ({"data.dev_fraction": "2"}, "data.dev_fraction"),
         ({"train.nope": "1"}, "train.nope"),
         ({"variant": "gpt"}, "variant"),
@@ -230,3 +275,14 @@ def test_export_copies_the_selected_checkpoint(tmp_path):
     best_step = min(read_stats(run / "stats.jsonl", "val_loss"), key=lambda r: r["val_loss"])["step"]
     assert read_config(dest)[2] == best_step
     assert (dest / "model.safetensors").read_bytes() == (run / "best" / "model.safetensors").read_bytes()
+
+
+def test_resume_after_a_half_written_stats_line(tmp_path):
+    """A kill during a stats write leaves a partial last line; resume drops it instead of failing on it."""
+    run = tmp_path / "run"
+    Trainer(tiny_config(**{"train.max_steps": "6", "train.log_every": "2", "train.checkpoint_every": "4"}), run).fit()
+    with (run / "stats.jsonl").open("a") as f:
+        f.write('{"step": 8, "loss_d": 0.')  # cut off mid-record
+    resumed = Trainer(None, run, resume=True)
+    assert resumed.step == 6
+    assert all(r["step"] <= 6 for r in read_stats(run / "stats.jsonl"))

@@ -220,25 +220,30 @@ def train(
         typer.Option(help="At the end, copy the selected inference checkpoint here (best/ if validated, else last)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config and exit.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Start over in a --run-dir that already holds a run (deletes it).")
+    ] = False,
 ) -> None:
     """Train a model. Override any setting with dotted flags: --train.lr 1e-4 --model.ch 32.
 
     Multi-process: torchrun --nproc_per_node=2 -m imi train ... (same flags).
     """
     from imi.presets import resolve
+    from imi.registry import build_model
     from imi.training.loop import Trainer, describe, next_run_dir
 
     overrides = parse_overrides(ctx.args)
     if resume is not None:
-        if overrides or run_dir is not None:
-            raise ImiError("--resume continues a run with its saved config; drop the overrides and --run-dir")
+        if overrides or run_dir is not None or overwrite:
+            raise ImiError("--resume continues a run with its saved config; drop the overrides, --run-dir, --overwrite")
         trainer = Trainer(None, resume, resume=True)
     else:
         config = resolve(preset, overrides)
+        build_model(config.variant, config.model)  # an unknown variant or a misfit config fails here, dry run too
         if dry_run:
             typer.echo(describe(config))
             return
-        trainer = Trainer(config, run_dir or next_run_dir(Path("runs"), preset))
+        trainer = Trainer(config, run_dir or next_run_dir(Path("runs"), preset), overwrite=overwrite)
     try:
         if trainer.dist.is_main:
             console.print(f"run folder: {trainer.run_dir}  (step {trainer.step} of {trainer.total_steps})")

@@ -26,6 +26,7 @@ _STREAM = {"train": 0, "dev": 1, "test": 2}
 class BarsDataConfig:
     domain: ClassVar[str] = "bars"
     strict_tokens: ClassVar[bool] = True
+    background: ClassVar[int] = 0
 
     train_items: int = 512
     dev_items: int = 64
@@ -145,5 +146,4 @@ DOMAIN = Domain(
     print_bench=print_bench,
     test_items=lambda config: config.test_items,
     test_item=test_item,
-    demo={"background": 0},
 )

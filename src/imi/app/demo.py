@@ -13,9 +13,11 @@ API (``/apply``, ``/undo`` …) so scripts and tests drive the app with
 
 from __future__ import annotations
 
+import atexit
 import difflib
 import functools
 import random
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +63,8 @@ class Demo:
         self.catalog = catalog
         self.seed = seed  # of every session's random starts (test items, avatars); None = fresh each time
         self.max_upload_bytes = max_upload_bytes
-        self.exports = Path(tempfile.mkdtemp(prefix="imi-demo-"))
+        self.exports = Path(tempfile.mkdtemp(prefix="imi-demo-"))  # downloads (strips, GIFs)
+        atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
 
     # -- views ----------------------------------------------------------------------------------
     def view(self, state: DemoState, message: str = "") -> tuple:
@@ -144,7 +147,7 @@ class Demo:
     def upload(self, file: str | None, state: DemoState) -> tuple:
         if not file:
             raise ImiError("no file received")
-        background = DOMAINS[state.domain].demo.get("background", 255)
+        background = state.session.editor.config.data.background
         state.session.reset(starts.load_upload(file, background, self.max_upload_bytes))
         return self.view(
             state, f"uploaded {Path(file).name}, resized to the model's {state.session.editor.image_size} px"

@@ -12,12 +12,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from imi.core.images import ImageInputError
+from imi.core.images import ImageInputError, read_picture
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UPLOAD_SIDE = 4096  # larger pictures are refused before decoding (decompression bombs)
 
 # The 3×3 grid of the digit benchmark (SPEC §2): where and how large a sketched digit is placed.
 CELLS = {
@@ -31,27 +30,16 @@ SIZES = {"1×1 cell": 1, "2×2 cells": 2, "3×3 cells": 3}
 def load_upload(path: str | Path, background: int, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
     """An uploaded image file → uint8 RGB ``H×W×3``, or a clear :class:`ImageInputError`.
 
-    Any format PIL reads (PNG, JPEG, GIF, BMP, WebP, TIFF …); grey and palette
-    images are converted; transparency is flattened onto ``background``
-    (0 = black, the digit canvas; 255 = white). Files over ``max_bytes`` and
-    pictures larger than ``MAX_UPLOAD_SIDE`` pixels a side are refused.
+    Read by :func:`imi.core.images.read_picture`, the reader of the API and the CLI too, so a
+    file gives the same picture everywhere (any mode; transparency flattened onto ``background``;
+    pictures over ``MAX_SIDE`` a side refused); files over ``max_bytes`` are refused first.
     """
     path = Path(path)
     size = os.path.getsize(path)
     if size > max_bytes:
         raise ImageInputError(f"the file is {size / 2**20:.1f} MB; uploads are capped at {max_bytes / 2**20:.0f} MB")
-    try:
-        with Image.open(path) as im:
-            if max(im.size) > MAX_UPLOAD_SIDE:
-                raise ImageInputError(f"the picture is {im.width}×{im.height}; at most {MAX_UPLOAD_SIDE} a side")
-            im.seek(0)  # first frame of an animation
-            rgba = im.convert("RGBA")
-    except ImageInputError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        raise ImageInputError(f"{path.name}: not a readable image ({type(err).__name__})") from None
-    flat = Image.new("RGBA", rgba.size, (background,) * 3 + (255,))
-    return np.asarray(Image.alpha_composite(flat, rgba).convert("RGB"), dtype=np.uint8).copy()
+    pixels = read_picture(path, background)
+    return np.repeat(pixels[:, :, None], 3, axis=2) if pixels.ndim == 2 else pixels
 
 
 def sketch_glyph(sketch: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from imi.core.config import ConfigError, ExperimentConfig
-from imi.core.errors import ImiError
+from imi.core.errors import CheckpointError
 
 FORMAT = "imi-checkpoint"
 VERSION = 1
@@ -32,14 +32,26 @@ BEST = "best"  # sub-folder of a run holding the checkpoint selected by validati
 FIXED = "dev0"  # sub-folder of samples/ holding the first dev edit at every sample step
 
 
-class CheckpointError(ImiError, ValueError):
-    """A checkpoint is missing, foreign or damaged."""
-
-
 def _atomic(path: Path, write) -> None:
+    """Write through a temporary file, flushed to disk, then renamed into place (and the rename
+    flushed too), so a crash or power cut leaves either the old file or the new one, whole."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _require_finite(tensors: dict[str, torch.Tensor], where: Path) -> None:
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{where}: {len(bad)} weight tensors hold NaN or infinite values (e.g. {bad[0]}); "
+                              "the file is damaged or came from a diverged run")  # fmt: skip
 
 
 def write_config(run_dir: Path, config: ExperimentConfig, vocab: list[str], step: int) -> None:
@@ -69,14 +81,22 @@ def read_config(path: str | Path, data_configs: Mapping[str, type]) -> tuple[Exp
     names to their data config classes (:func:`imi.registry.read_config` passes the registry's)."""
     doc = read_document(path)
     try:
-        return ExperimentConfig.from_dict(doc["experiment"], data_configs), list(doc["vocab"]), int(doc["step"])
-    except (KeyError, TypeError, ConfigError) as err:
+        config, vocab, step = ExperimentConfig.from_dict(doc["experiment"], data_configs), doc["vocab"], doc["step"]
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ConfigError(f"step must be a whole number ≥ 0, got {step!r:.40}")
+        if not (isinstance(vocab, list) and all(isinstance(w, str) for w in vocab) and vocab[:2] == ["<pad>", "<unk>"]):
+            raise ConfigError('vocab must be a list of words starting with "<pad>", "<unk>"')
+        if len(vocab) != config.model.vocab_size:
+            raise ConfigError(f"vocab has {len(vocab)} words but model.vocab_size is {config.model.vocab_size}")
+        return config, list(vocab), step
+    except (KeyError, TypeError, ValueError, ConfigError) as err:
         raise CheckpointError(f"{path}: damaged checkpoint config ({err})") from None
 
 
 def save_pretrained(run_dir: Path, model: nn.Module, config: ExperimentConfig, vocab: list[str], step: int) -> None:
     """Write ``model.safetensors`` (inference weights) and ``config.json``."""
     weights = model.inference_state()
+    _require_finite(weights, run_dir)  # the trainer checks first; this is the last line of defence
     _atomic(run_dir / WEIGHTS, lambda p: save_file(weights, str(p), metadata={"format": FORMAT}))
     write_config(run_dir, config, vocab, step)
 
@@ -102,6 +122,7 @@ def load_weights(path: str | Path, model: nn.Module) -> nn.Module:
         raise CheckpointError(f"{path}: weights do not fit the config ({str(err).splitlines()[0]})") from None
     if missing:
         raise CheckpointError(f"{path}: {len(missing)} weights missing, e.g. {missing[0]}")
+    _require_finite(weights, path)
     return model
 
 

@@ -5,20 +5,25 @@ Every field error names the field, so a bad value fails before any work starts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from imi.core.errors import ImiError
-
-
-class ConfigError(ImiError, ValueError):
-    """A configuration value is out of range or of the wrong kind."""
+from imi.core.errors import ConfigError
 
 
 def check(ok: bool, field: str, message: str) -> None:
     if not ok:
         raise ConfigError(f"{field}: {message}")
+
+
+def finite(config: object) -> None:
+    """Refuse NaN and ±inf in every float field: ``lr = inf`` would pass ``lr > 0`` and train garbage."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, float):
+            check(math.isfinite(value), f.name, f"must be a finite number, got {value}")
 
 
 def at_least(config: object, bound: float, *names: str) -> None:
@@ -79,6 +84,7 @@ class ModelConfig:
     gain_size: int = 0
 
     def __post_init__(self) -> None:
+        finite(self)
         at_least(self, 1, "channels", "ch", "d_im", "d_i", "d_fc", "d_emb", "d_dis", "z_dim", "vocab_size")
         size = self.image_size
         check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
@@ -152,6 +158,7 @@ class TrainConfig:
     val_items: int = 256
 
     def __post_init__(self) -> None:
+        finite(self)
         at_least(self, 1, "batch_size", "epochs", "log_every", "sample_every", "checkpoint_every")
         at_least(self, 0, "max_steps", "threads", "max_minutes", "val_items", "unsupervised_samples")
         check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")

@@ -9,6 +9,14 @@ class DataError(ImiError, ValueError):
     """A data file is missing, corrupt, or too small for what was asked."""
 
 
+class InstructionError(ImiError, ValueError):
+    """An instruction cannot be used (not a string, no words, an empty batch …)."""
+
+
+class EmptyInstructionError(InstructionError):
+    """The instruction has no words to act on."""
+
+
 class UnknownWordError(ImiError, KeyError):
     """An instruction contains words outside the vocabulary."""
 
@@ -22,3 +30,23 @@ class UnknownWordError(ImiError, KeyError):
 
 class RecognizerError(ImiError, ValueError):
     """A recogniser (a domain's judge) is missing, damaged, or not accurate enough to judge."""
+
+
+class TrainingError(ImiError, RuntimeError):
+    """Training stopped for a reason the user must look at (a non-finite loss or weights)."""
+
+
+class ConfigError(ImiError, ValueError):
+    """A configuration value is out of range or of the wrong kind."""
+
+
+class ImageInputError(ImiError, ValueError):
+    """An input image cannot be read or used."""
+
+
+class CheckpointError(ImiError, ValueError):
+    """A checkpoint is missing, foreign or damaged."""
+
+
+class StudyError(ImiError):
+    """The study file is missing, not a study, or asked for something it cannot give."""

@@ -21,7 +21,8 @@ class Domain:
     Attributes:
         name: the registry key (also ``type(data_config).domain``).
         data_config: the frozen dataclass of its data settings; it carries the class-level
-            ``domain`` name and ``strict_tokens`` (True: an unknown word is an error, False: ``<unk>``).
+            ``domain`` name, ``strict_tokens`` (True: an unknown word is an error, False: ``<unk>``)
+            and ``background`` (0 or 255: the canvas transparency is flattened onto).
         tasks: the tasks it offers (``"edit"``).
         benchmark: ``(data_config, build, workers) →`` an object with ``split(name)``; a split has
             ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
@@ -37,8 +38,7 @@ class Domain:
         print_bench: ``(doc, out, console)``: the console summary of ``bench_report``'s document.
         test_items: ``(data_config) →`` the number of test items (the demo's starts, the study's draws).
         test_item: ``(data_config, index) → (uint8 image (S, S) or (S, S, 3), its instruction)``.
-        demo: what the web app offers beyond test items: ``background`` (0 black, 255 white: the
-            canvas uploads are flattened onto), optional ``random_item`` (``(seed, size) →`` a fresh
+        demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture) and ``sketch`` (True: the sketch pad draws this domain's glyphs).
     """
 

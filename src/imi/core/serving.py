@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 import uuid
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,13 @@ from imi.core.images import to_pil
 SHOW = 4  # 64-pixel images are shown 4× larger, nearest neighbour (pixels stay pixels)
 HOST = "127.0.0.1"
 
-_SHOWN = Path(tempfile.mkdtemp(prefix="imi-shown-"))
+
+@lru_cache(maxsize=1)
+def shown_folder() -> Path:
+    """The process's folder of served pictures: made on first use, removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="imi-shown-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def magnify(image: torch.Tensor | Image.Image | np.ndarray, scale: int = SHOW) -> str:
@@ -35,7 +44,7 @@ def magnify(image: torch.Tensor | Image.Image | np.ndarray, scale: int = SHOW) -
     buf = io.BytesIO()
     im.convert("RGB").resize((im.width * scale, im.height * scale), Image.NEAREST).save(buf, format="PNG")
     data = buf.getvalue()
-    path = _SHOWN / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+    path = shown_folder() / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
     if not path.exists():
         staging = path.with_name(f".{uuid.uuid4().hex}.png")
         staging.write_bytes(data)

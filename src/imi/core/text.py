@@ -1,10 +1,14 @@
 """Tokenizer and vocabulary for instructions.
 
-Instructions are lower-cased and split on white space (punctuation is
-dropped). Token id 0 is padding and 1 is ``<unk>``; the strict mode used for
+Instructions are lower-cased and split into words: runs of letters and
+digits in any script (``zéro`` is one word), apostrophes inside a word kept,
+punctuation dropped. Token id 0 is padding and 1 is ``<unk>``; the strict mode used for
 digits refuses unknown words instead of mapping them to ``<unk>``, naming the
-nearest known words so a typo is easy to fix. An empty instruction encodes to
-length 0, which the model reads as "no change" (the zero instruction vector).
+nearest known words so a typo is easy to fix; the lenient mode refuses an
+instruction none of whose words it knows (the model would read only
+``<unk>``). An empty instruction encodes to length 0, which the model reads as
+"no change" (the zero instruction vector); text with no words at all
+(``"!!! ???"``) is refused rather than read as empty.
 """
 
 from __future__ import annotations
@@ -16,16 +20,21 @@ from dataclasses import dataclass
 
 import torch
 
-from imi.core.errors import UnknownWordError
+from imi.core.errors import EmptyInstructionError, InstructionError, UnknownWordError
 
 PAD, UNK = "<pad>", "<unk>"
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits of any script, inner apostrophes
+_SHOWN = 30  # characters of a word a message quotes
+
+
+def _quote(word: str) -> str:
+    return repr(word if len(word) <= _SHOWN else word[:_SHOWN] + "…")
 
 
 def words(text: str) -> list[str]:
     """``"Move Zero, to the left!"`` → ``["move", "zero", "to", "the", "left"]``."""
     if not isinstance(text, str):
-        raise TypeError(f"an instruction must be a string, got {type(text).__name__}")
+        raise InstructionError(f"an instruction must be a string, got {type(text).__name__}")
     return _WORD.findall(text.lower())
 
 
@@ -74,17 +83,24 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         tokens = words(text)
+        if not tokens and text.strip():
+            raise EmptyInstructionError(f"the instruction {_quote(text.strip())} has no words: type what should change")
         unknown = [w for w in dict.fromkeys(tokens) if w not in self.vocab]
-        if unknown and self.strict:
-            raise UnknownWordError(self._unknown_message(unknown), unknown)
+        if unknown and (self.strict or len(unknown) == len(set(tokens))):
+            raise UnknownWordError(self._unknown_message(unknown, none_known=not self.strict), unknown)
         return [self.vocab.id(w) for w in tokens]
 
-    def _unknown_message(self, unknown: list[str]) -> str:
+    def _unknown_message(self, unknown: list[str], none_known: bool = False) -> str:
         parts = []
-        for w in unknown:
+        for w in unknown[:10]:
             near = difflib.get_close_matches(w, self.vocab.words, n=3, cutoff=0.5)
-            parts.append(f"{w!r} (did you mean {', '.join(near)}?)" if near else repr(w))
-        return f"unknown word{'s' * (len(unknown) > 1)} {'; '.join(parts)}. Known words: {' '.join(self.vocab.words)}"
+            parts.append(f"{_quote(w)} (did you mean {', '.join(near)}?)" if near else _quote(w))
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        if none_known:  # lenient: some unknown words are fine, but with none known the model reads only <unk>
+            return (f"none of the words is known ({'; '.join(parts)}{more}); the model would read only <unk>. "
+                    f"Known words include: {' '.join(self.vocab.words[:40])} …")  # fmt: skip
+        words_ = "s" * (len(unknown) > 1)
+        return f"unknown word{words_} {'; '.join(parts)}{more}. Known words: {' '.join(self.vocab.words)}"
 
     def batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode and right-pad.

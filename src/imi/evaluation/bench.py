@@ -112,7 +112,9 @@ def train_variant(name: str, cfg: BenchConfig) -> dict:
         domain_settings = DOMAINS[cfg.domain].bench_settings
         if domain_settings is not None:
             settings |= domain_settings(resolve(preset, cfg.overrides))
-        trainer = Trainer(resolve(preset, {**settings, **cfg.overrides}), run_dir)
+        # The variant's folder is the bench's own: what a killed bench left there before its first
+        # checkpoint is replaced.
+        trainer = Trainer(resolve(preset, {**settings, **cfg.overrides}), run_dir, overwrite=True)
     trainer.fit()
     images = trainer.step * trainer.config.train.batch_size * trainer.dist.world
     return {

@@ -20,6 +20,7 @@ from PIL import Image
 
 from imi.core.checkpoint import CheckpointError
 from imi.core.config import ExperimentConfig
+from imi.core.errors import ImiError, InstructionError
 from imi.core.images import denormalize, load_image, normalize, to_pil
 from imi.core.text import Tokenizer, Vocabulary, words
 from imi.registry import load_pretrained
@@ -31,6 +32,11 @@ ImageLike = Image.Image | np.ndarray | str | Path
 
 def shipped_names() -> list[str]:
     return sorted(p.name for p in SHIPPED.iterdir() if (p / "config.json").is_file()) if SHIPPED.is_dir() else []
+
+
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise ImiError(f"seed must be an integer in [0, 2^63), got {seed!r:.40}")
 
 
 class Editor:
@@ -74,8 +80,10 @@ class Editor:
         return next(self.model.parameters()).device
 
     def preprocess(self, images: Sequence[ImageLike]) -> torch.Tensor:
-        """Images → uint8 ``(B, C, S, S)`` (converted and resized; see :func:`imi.core.images.load_image`)."""
-        return torch.stack([load_image(im, self.channels, self.image_size) for im in images])
+        """Images → uint8 ``(B, C, S, S)`` (converted and resized; see :func:`imi.core.images.load_image`;
+        transparency is flattened onto the domain's background)."""
+        background = self.config.data.background
+        return torch.stack([load_image(im, self.channels, self.image_size, background) for im in images])
 
     @torch.no_grad()
     def edit_tensors(
@@ -87,6 +95,7 @@ class Editor:
         """
         if self.model.training:
             raise RuntimeError("Editor needs the model in eval mode")
+        _check_seed(seed)
         dev = self.device
         z = torch.randn(source.shape[0], self.config.model.z_dim, generator=torch.Generator().manual_seed(seed))
         out = self.model.generate(
@@ -111,10 +120,17 @@ class Editor:
         instruction means "no change" (the zero instruction vector).
         """
         single = isinstance(instruction, str)
+        if not single and not (isinstance(instruction, Sequence) and all(isinstance(t, str) for t in instruction)):
+            raise InstructionError(f"an instruction must be a string (or a list of them), got {instruction!r:.60}")
+        if not single and (isinstance(image, str | Path) or not isinstance(image, Sequence | np.ndarray)):
+            raise InstructionError("a batch is a list of images and a list of instructions of the same length")
         images = [image] if single else list(image)
         texts = [instruction] if single else list(instruction)
         if len(images) != len(texts):
-            raise ValueError(f"{len(images)} images but {len(texts)} instructions")
+            raise InstructionError(f"{len(images)} images but {len(texts)} instructions")
+        if not texts:
+            raise InstructionError("an empty batch: give at least one image and one instruction")
+        _check_seed(seed)
         tokens, lengths = self.tokenizer.batch(texts)
         out = [to_pil(x) for x in self.edit_tensors(self.preprocess(images), tokens, lengths, seed)]
         return out[0] if single else out

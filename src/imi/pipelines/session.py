@@ -22,14 +22,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from imi.core.errors import ImiError
+from imi.core.errors import EmptyInstructionError, ImiError
 from imi.core.images import to_pil
 from imi.core.viz import strip_image
 from imi.pipelines.edit import Editor, ImageLike
-
-
-class EmptyInstructionError(ImiError, ValueError):
-    """An instruction with no words."""
 
 
 @dataclass(frozen=True)

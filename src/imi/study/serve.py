@@ -14,13 +14,14 @@ from imi.study.store import SCALE, Shown, StudyError, StudyStore
 
 
 def _page(shown: Shown | None, rater: str, message: str = "") -> tuple:
-    """(rater, source, instruction, left, right, progress, scale reset)."""
+    """(rater, the item on this page, source, instruction, left, right, progress, scale reset)."""
     if shown is None:
         done = f"Thank you, {rater}: nothing more to rate." + (f" (last answer {message})" if message else "")
-        return (rater, None, "", None, None, done, gr.update(value=None))
+        return (rater, None, None, "", None, None, done, gr.update(value=None))
     head = f"**{rater}** · item {shown.position} of at most {shown.limit}"
     return (
         rater,
+        shown.item,
         magnify(shown.source),
         f"### “{shown.instruction}”",
         magnify(shown.left),
@@ -35,24 +36,29 @@ def build(store: StudyStore) -> gr.Blocks:
         try:
             return _page(store.next_item(name), name.strip())
         except StudyError as err:
-            return (rater, None, "", None, None, f"**Not done:** {err}", gr.update())
+            return (rater, None, None, "", None, None, f"**Not done:** {err}", gr.update())
 
-    def submit(choice: str | None, rater: str | None) -> tuple:
+    def submit(choice: str | None, rater: str | None, item: int | None) -> tuple:
+        keep = (rater, item, gr.update(), gr.update(), gr.update(), gr.update())
         try:
-            if not rater:
+            if not rater or item is None:
                 raise StudyError("enter your rater name and press start")
             if choice not in SCALE:
                 raise StudyError("pick one of the five answers first")
-            shown = store.next_item(rater)  # the open item: the one on the rater's screen
-            if shown is None:
-                return _page(None, rater)
-            store.answer(rater, shown.item, SCALE.index(choice) + 1)
+            # The answer is for the item this page shows (its id travels with the page), never for
+            # whatever the database holds open: with two tabs, those differ.
+            try:
+                store.answer(rater, item, SCALE.index(choice) + 1)
+            except StudyError:
+                return _page(store.next_item(rater), rater, "not saved: this item was answered already (another "
+                             "tab?); here is your next one")  # fmt: skip
             return _page(store.next_item(rater), rater, "saved")
         except StudyError as err:
-            return (rater, gr.update(), gr.update(), gr.update(), gr.update(), f"**Not done:** {err}", gr.update())
+            return (*keep, f"**Not done:** {err}", gr.update())
 
     with gr.Blocks(title="IMI preference study", analytics_enabled=False) as app:
         rater = gr.State(None)
+        item = gr.State(None)  # the item this page shows
         gr.Markdown(
             "# Which result follows the instruction better?\n"
             "You see the original image, an instruction, and two edited images. "
@@ -69,10 +75,10 @@ def build(store: StudyStore) -> gr.Blocks:
         choice = gr.Radio(list(SCALE), label="your answer")
         send = gr.Button("submit", variant="primary")
         progress = gr.Markdown()
-        page = [rater, source, instruction, left, right, progress, choice]
+        page = [rater, item, source, instruction, left, right, progress, choice]
         start.click(begin, [name, rater], page, api_name="begin")
         name.submit(begin, [name, rater], page, api_visibility="private")
-        send.click(submit, [choice, rater], page, api_name="submit")
+        send.click(submit, [choice, rater, item], page, api_name="submit")
     return app
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imi.core.errors import ImiError
+from imi.core.errors import StudyError
 
 SCALE = (
     "left is much better",
@@ -40,10 +40,6 @@ CREATE TABLE IF NOT EXISTS assignments (
     shown_at REAL NOT NULL, choice INTEGER, answered_at REAL, PRIMARY KEY (item, rater)
 );
 """
-
-
-class StudyError(ImiError):
-    """The study file is missing, not a study, or asked for something it cannot give."""
 
 
 def png(image: np.ndarray | Image.Image) -> bytes:
@@ -74,14 +70,25 @@ class StudyStore:
         if create and self.path.exists():
             raise StudyError(f"{self.path} exists; a study is created once (delete it or pick another name)")
         try:
+            if not create:
+                self._check_format()  # read-only: someone else's database is never written to
             # One connection per call site keeps threads apart (the web server answers from a pool).
             with self._db() as db:
                 db.executescript(_SCHEMA)
-                kind = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-            if not create and kind != ("imi-study",):
-                raise StudyError(f"{self.path}: not an IMI study file")
         except sqlite3.DatabaseError as err:
             raise StudyError(f"{self.path}: not a readable study database ({err})") from None
+
+    def _check_format(self) -> None:
+        """Refuse any file but an IMI study, looking through a read-only connection (no WAL switch,
+        no tables added)."""
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            kind = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if "meta" in tables else None
+        finally:
+            db.close()
+        if kind != ("imi-study",):
+            raise StudyError(f"{self.path}: not an IMI study file (make one with `imi study create`)")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

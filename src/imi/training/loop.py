@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from imi.core import checkpoint as ckpt
 from imi.core.checkpoint import BEST, FIXED
 from imi.core.config import PHASE_SAMPLES, ConfigError, ExperimentConfig
 from imi.core.distributed import Dist, setup
+from imi.core.errors import TrainingError
 from imi.core.images import normalize, to_pil
 from imi.core.stats import StatsWriter
 from imi.pipelines.edit import Editor
@@ -31,10 +33,6 @@ from imi.tasks.edit.batch import StepBatch
 from imi.tasks.edit.recipe import NonFiniteLoss
 
 SAMPLE_ITEMS = 8
-
-
-class TrainingError(RuntimeError):
-    """Training stopped for a reason the user must look at (e.g. a NaN loss)."""
 
 
 def next_run_dir(root: Path, preset: str) -> Path:
@@ -53,9 +51,18 @@ class Trainer:
         run_dir: the run folder (created if needed).
         resume: continue from ``run_dir/train_state.safetensors``.
         dist: process group; set up from the environment when None.
+        overwrite: a new run may replace what ``run_dir`` holds (else a non-empty folder is refused:
+            two runs in one folder would mix their stats, checkpoints and ``best/``).
     """
 
-    def __init__(self, config: ExperimentConfig | None, run_dir: Path, resume: bool = False, dist: Dist | None = None):
+    def __init__(
+        self,
+        config: ExperimentConfig | None,
+        run_dir: Path,
+        resume: bool = False,
+        dist: Dist | None = None,
+        overwrite: bool = False,
+    ):
         self.run_dir = Path(run_dir)
         if resume:
             config, _, _ = read_config(self.run_dir)
@@ -64,6 +71,8 @@ class Trainer:
         self.config = config
         cfg = config.train
         self.dist = dist or setup(cfg.device, cfg.threads)
+        if not resume:
+            self._claim_run_dir(overwrite)
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
         domain = DOMAINS[config.domain]
@@ -81,6 +90,13 @@ class Trainer:
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
             )
         self.train_set, self.dev_set = bench.split("train"), bench.split("dev")
+        shape = tuple(self.dev_set.batch([0]).source.shape[1:])
+        wanted = (config.model.channels, config.model.image_size, config.model.image_size)
+        if shape != wanted:
+            raise ConfigError(
+                f"model.channels/model.image_size: the model takes {wanted[0]}×{wanted[1]}×{wanted[2]} images, "
+                f"the {config.domain} data gives {'×'.join(map(str, shape))}; set both sizes alike"
+            )
         global_batch = cfg.batch_size * self.dist.world
         if global_batch > len(self.train_set):
             raise ConfigError(
@@ -108,6 +124,7 @@ class Trainer:
         # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
         self.rng = torch.Generator().manual_seed(cfg.seed * 1009 + self.dist.rank)
         self.step = 0
+        self.saved_step: int | None = None  # the last checkpoint written (or resumed from): the last finite one
         self.elapsed_s = 0.0  # training wall-clock, summed over resumes (train.max_minutes)
         self.best_val = float("inf")  # lowest validation score so far (the recipe's val_loss)
         self.stats = StatsWriter(self.run_dir / "stats.jsonl", enabled=self.dist.is_main)
@@ -118,11 +135,26 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opts, self.rng)
+            self.saved_step = self.step
             self.elapsed_s = float(extra.get("elapsed_s", 0.0))
             self.best_val = float(extra.get("best_val", float("inf")))
             self.stats.truncate_after(self.step)
         elif self.dist.is_main:
             ckpt.write_config(self.run_dir, config, list(self.tokenizer.vocab.itos), 0)
+
+    def _claim_run_dir(self, overwrite: bool) -> None:
+        """Refuse to start a new run in a folder that holds something, unless told to replace it.
+
+        Every rank looks before the first barrier, and rank 0 writes only after it, so no rank
+        mistakes rank 0's fresh files for an old run."""
+        held = self.run_dir.is_dir() and any(self.run_dir.iterdir())
+        if held and not overwrite:
+            raise ConfigError(
+                f"{self.run_dir} already holds a run: continue it with --resume {self.run_dir}, start over "
+                "with --overwrite, or give another --run-dir"
+            )
+        if held and self.dist.is_main:
+            shutil.rmtree(self.run_dir)
 
     def batch_indices(self, step: int, n: int | None = None, stream: int = 0) -> np.ndarray:
         """This rank's indices for the ``step``-th batch of a data set of ``n`` items (default: train)."""
@@ -215,10 +247,7 @@ class Trainer:
                 try:
                     stats = self.recipe.step(self.model, batch, cfg, self.opts, self.rng, self.dist)
                 except NonFiniteLoss as err:
-                    raise TrainingError(
-                        f"loss became non-finite at step {self.step + 1} ({err}); training stopped. The last good "
-                        f"checkpoint in {self.run_dir} is intact: lower train.lr, or try train.bf16=false"
-                    ) from None
+                    self.diverged(f"the loss became non-finite at step {self.step + 1} ({err})")
                 self.step += 1
                 self.elapsed_s += time.perf_counter() - started
                 images += cfg.batch_size * self.dist.world
@@ -242,6 +271,9 @@ class Trainer:
                 if self.step % cfg.sample_every == 0 or last:
                     self.save_samples()
                 if self.step % cfg.checkpoint_every == 0 or last:
+                    # Nothing non-finite is ever written: the weights, then the validation loss, are
+                    # checked first, and every rank stops together if either is not finite.
+                    self.check_weights()
                     self.validate()
                     self.save_checkpoint()
                 bar.update(1)
@@ -249,12 +281,31 @@ class Trainer:
             bar.close()
         return self.run_dir
 
+    def diverged(self, what: str) -> None:
+        """Stop training: ``what`` went wrong; the last finite checkpoint is named and left as it is."""
+        if self.saved_step is None:
+            kept = "no checkpoint was written yet"
+        else:
+            kept = f"the last finite checkpoint (step {self.saved_step}) in {self.run_dir} is kept"
+        raise TrainingError(f"{what}; training stopped and {kept}. Lower train.lr, or try train.bf16=false")
+
+    def check_weights(self) -> None:
+        """Stop (all ranks: their weights are identical) when any weight or buffer is NaN or infinite."""
+        bad = [k for k, v in self.model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:
+            self.diverged(f"{len(bad)} weight tensors became non-finite by step {self.step} (e.g. {bad[0]})")
+
     def validate(self) -> None:
-        """Score the dev split; export the weights to ``best/`` when the score is the lowest so far."""
+        """Score the dev split; export the weights to ``best/`` when the score is the lowest so far.
+        A non-finite score stops every rank (rank 0 scores; the others learn of it here)."""
         items = self.config.train.val_items
-        if not (self.dist.is_main and items):
+        if not items:
             return
-        value = self.validation_score(items)
+        value = self.validation_score(items) if self.dist.is_main else 0.0
+        if self.dist.mean(torch.tensor(float(not math.isfinite(value)))) > 0:
+            self.diverged(f"the validation loss became non-finite at step {self.step}")
+        if not self.dist.is_main:
+            return
         record = {"val_loss": value, "val_ssim": self.dev_ssim(items), "phase": self.phase(self.step)}
         self.stats.report(self.step, record)
         if value < self.best_val:
@@ -290,6 +341,7 @@ class Trainer:
             extra = {"elapsed_s": self.elapsed_s, "best_val": self.best_val}
             ckpt.save_training_state(self.run_dir, self.model, self.opts, self.rng, self.step, extra)
             ckpt.save_pretrained(self.run_dir, self.model, self.config, vocab, self.step)
+        self.saved_step = self.step
 
     def save_samples(self) -> None:
         """The fixed dev grid: source | instruction | target | generated."""

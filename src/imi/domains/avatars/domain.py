@@ -56,5 +56,5 @@ DOMAIN = Domain(
     bench_settings=bench_settings,
     test_items=test_items,
     test_item=test_item,
-    demo={"background": 255, "random_item": random_item},
+    demo={"random_item": random_item},
 )

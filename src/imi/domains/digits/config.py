@@ -24,6 +24,7 @@ class DigitDataConfig:
 
     domain: ClassVar[str] = "digits"
     strict_tokens: ClassVar[bool] = True  # the five templates only: an unknown word is an error
+    background: ClassVar[int] = 0  # white strokes on black: transparency flattens onto black
 
     idx_images: str | None = None
     idx_labels: str | None = None
