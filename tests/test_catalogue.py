@@ -220,3 +220,37 @@ def test_web_app(server, files, endpoint, arguments, fragment):  # noqa: F811
     status = c.predict(*args, api_name=endpoint)[4]
     assert "Not done" in status and fragment in status and len(status) < 700, status
     assert "step 0 of 0" in c.predict(api_name="/undo")[4]  # still up; the session kept its history
+
+
+STUDY = [  # (id, endpoint, arguments, status fragment); each on a fresh page
+    ("begin without a name", "/begin", ["   "], "enter a rater name"),
+    ("submit before begin", "/submit", ["about the same"], "enter your rater name"),
+    ("submit without a choice", "/submit", [None], "pick one of the five"),
+]  # a choice off the scale never reaches the handler: gradio refuses it against the radio's choices
+
+
+@pytest.fixture(scope="module")
+def study_server(tiny_run, tmp_path_factory):
+    from imi.study import StudyStore, create_study
+    from imi.study.serve import build
+
+    from .test_app import free_port, save_untrained
+
+    root = tmp_path_factory.mktemp("study")
+    other = save_untrained(root / "other", "digits-sim")
+    create_study(root / "study.db", str(tiny_run), str(other), items=3, items_per_rater=2, raters_per_item=1)
+    page = build(StudyStore(root / "study.db"))
+    page.queue()
+    _, url, _ = page.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    page.close()
+
+
+@pytest.mark.parametrize(("endpoint", "arguments", "fragment"), [c[1:] for c in STUDY], ids=[c[0] for c in STUDY])
+def test_study_server(study_server, endpoint, arguments, fragment):
+    c = client(study_server)
+    if endpoint == "/submit" and "rater name" not in fragment:  # a rater who started, then errs
+        c.predict("cat", api_name="/begin")
+    status = c.predict(*arguments, api_name=endpoint)[4]
+    assert "Not done" in status and fragment in status, status
+    assert "item 1 of at most 2" in c.predict("dora", api_name="/begin")[4]  # still serving
