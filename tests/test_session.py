@@ -16,8 +16,8 @@ from .conftest import TINY
 
 
 @pytest.fixture(scope="module")
-def editor(tiny_run):
-    return Editor.from_pretrained(tiny_run)
+def editor():
+    return Editor.from_pretrained("digits")  # it really edits: a step that changes nothing is refused
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +36,9 @@ def digit_image():
 def test_apply_undo_redo_reset(editor, digit_image):
     s = EditSession(editor, digit_image)
     start = s.current.image.clone()
-    a = s.apply("move one to the left")
+    a = s.apply("move one to the right")
     b = s.apply("remove one")
-    assert [st.instruction for st in s.steps] == ["", "move one to the left", "remove one"]
+    assert [st.instruction for st in s.steps] == ["", "move one to the right", "remove one"]
     assert s.undo() is a and s.can_redo and torch.equal(s.current.image, a.image)
     assert s.redo() is b and not s.can_redo
     s.undo(), s.undo()
@@ -51,7 +51,7 @@ def test_apply_undo_redo_reset(editor, digit_image):
 
 
 def test_each_edit_starts_from_the_last_result_through_the_one_pipeline(editor, digit_image):
-    texts = ["move one to the left", "expand one to the right"]
+    texts = ["move one to the right", "expand one to the top"]
     s = EditSession(editor, digit_image, seed=5)
     for t in texts:
         s.apply(t)
@@ -79,7 +79,7 @@ def test_bad_instructions_leave_the_history_alone(editor, digit_image):
 
 def test_masks_and_difference(sim_editor, digit_image):
     s = EditSession(sim_editor, digit_image)
-    step = s.apply("move one to the left")
+    step = s.apply("move one to the right")
     assert step.mask.shape == (1, 64, 64) and step.mask.min() >= 0 and step.mask.max() <= 1
     diff = s.difference()
     assert torch.equal(diff, (step.image.int() - s.history[0].image.int()).abs().to(torch.uint8))
@@ -92,7 +92,7 @@ def test_masks_and_difference(sim_editor, digit_image):
 
 def test_exports(editor, digit_image, tmp_path):
     s = EditSession(editor, digit_image)
-    s.apply("move one to the left")
+    s.apply("move one to the right")
     s.apply("remove one")
     s.undo()  # the export is what the user sees: two frames
     gif = Image.open(s.export_gif(tmp_path / "a.gif", scale=2))
@@ -102,4 +102,16 @@ def test_exports(editor, digit_image, tmp_path):
     assert np.abs(shown.astype(int) - s.current.image[0].numpy()).max() <= 1
     strip = Image.open(s.export_strip(tmp_path / "a.png"))
     assert strip.width == 2 * (128 + 4) + 4
-    assert s.captions() == ["start", "move one to the left"]
+    assert s.captions() == ["start", "move one to the right"]
+
+
+def test_an_edit_that_changes_nothing_is_refused_and_not_a_step(editor):
+    """On a blank canvas there is nothing to remove: the session says so and keeps its history."""
+    from imi.errors import NoChangeError
+
+    s = EditSession(editor, np.zeros((64, 64), np.uint8))
+    with pytest.raises(NoChangeError, match="changed nothing for 'remove five'"):
+        s.apply("remove five")
+    assert len(s.history) == 1 and s.cursor == 0
+    s.apply("put 3 on the middle")  # numerals read as digit words
+    assert len(s.history) == 2 and s.current.image.sum() > 0

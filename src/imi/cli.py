@@ -30,7 +30,8 @@ study_app = typer.Typer(help="The preference study (paper Fig. 14): create, serv
 app.add_typer(study_app, name="study")
 bench_app = typer.Typer(help="Train every variant under one budget and compare them.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-console = Console()
+# In a pipe or a log rich would cut tables to 80 columns (cells read "0.…"): there, print them whole.
+console = Console(width=None if sys.stdout.isatty() else 240)
 
 
 def user_errors(fn):

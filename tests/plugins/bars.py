@@ -27,6 +27,7 @@ class BarsDataConfig:
     domain: ClassVar[str] = "bars"
     strict_tokens: ClassVar[bool] = True
     background: ClassVar[int] = 0
+    word_aliases: ClassVar[tuple] = ()
 
     train_items: int = 512
     dev_items: int = 64

@@ -137,6 +137,15 @@ class Demo:
         state.session.reset(image)
         return (*self.view(state, f"a test item; its instruction: *{text}*"), text)
 
+    def blank(self, state: DemoState) -> tuple:
+        """An empty canvas of the domain's background, for instructions that draw from nothing."""
+        if not DOMAINS[state.domain].demo.get("blank"):
+            raise ImiError(f"a blank canvas is for {_offering('blank')} models: switch the domain to it")
+        editor = state.session.editor
+        shape = (editor.image_size, editor.image_size) + ((editor.channels,) if editor.channels > 1 else ())
+        state.session.reset(np.full(shape, editor.config.data.background, np.uint8))
+        return self.view(state, "a blank canvas: try *put 3 on the middle*")
+
     def avatar(self, state: DemoState) -> tuple:
         random_item = DOMAINS[state.domain].demo.get("random_item")
         if random_item is None:
@@ -278,6 +287,7 @@ def build(demo: Demo) -> gr.Blocks:
         with gr.Accordion("start from …", open=False):
             with gr.Row():
                 sample_btn = gr.Button("random test sample")
+                blank_btn = gr.Button("blank canvas", visible=bool(DOMAINS[first].demo.get("blank")), elem_id="blank")
                 avatar_btn = gr.Button(
                     "random picture", visible="random_item" in DOMAINS[first].demo, elem_id="random-avatar"
                 )
@@ -313,12 +323,16 @@ def build(demo: Demo) -> gr.Blocks:
             menus = (gr.update(choices=names, value=names[0]), gr.update(choices=names[1:], value=None),
                      gr.update(choices=demo.examples(d), value=None))  # fmt: skip
             extras = DOMAINS[d].demo
-            starts_shown = (gr.update(visible="random_item" in extras), gr.update(visible=bool(extras.get("sketch"))))
-            return (*demo.start(d, s), *menus, *starts_shown)
+            starts_shown = (gr.update(visible="random_item" in extras), gr.update(visible=bool(extras.get("sketch"))),
+                            gr.update(visible=bool(extras.get("blank"))))  # fmt: skip
+            # Nothing of the previous domain stays on the page: its comparison, its upload.
+            cleared = (None, None, None, None, "", None)
+            return (*demo.start(d, s), *menus, *starts_shown, *cleared)
 
         app.load(g(lambda s: demo.start(first, s), 1, False), [state], [*view, text], api_name="start")
-        domain.change(g(on_domain, 6, False), [domain, state],
-                      [*view, text, model, other, example, avatar_btn, sketch_row], api_name="domain")  # fmt: skip
+        domain.change(g(on_domain, 13, False), [domain, state],
+                      [*view, text, model, other, example, avatar_btn, sketch_row, blank_btn,
+                       left, left_diff, right, right_diff, compare_status, upload], api_name="domain")  # fmt: skip
         model.input(g(demo.choose_model), [model, state], view, api_name="model")
         example.input(lambda e: e or "", [example], [text], api_visibility="private")
         text.input(demo.hints, [text, state], [hint], api_name="hints", queue=False)
@@ -329,6 +343,7 @@ def build(demo: Demo) -> gr.Blocks:
         reset_btn.click(g(demo.restart), [state], view, api_name="reset")
         sample_btn.click(g(demo.sample, extra=1), [state], [*view, text], api_name="sample")
         avatar_btn.click(g(demo.avatar), [state], view, api_name="avatar")
+        blank_btn.click(g(demo.blank), [state], view, api_name="blank")
         upload.upload(g(demo.upload), [upload, state], view, api_name="upload")
         place_btn.click(g(demo.sketch), [pad, cell, size, state], view, api_name="sketch")
         export_btn.click(demo.export, [state], [files], api_name="export")

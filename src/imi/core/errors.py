@@ -17,6 +17,10 @@ class EmptyInstructionError(InstructionError):
     """The instruction has no words to act on."""
 
 
+class NoChangeError(InstructionError):
+    """An interactive edit changed no pixel; it is not recorded as a step."""
+
+
 class UnknownWordError(ImiError, KeyError):
     """An instruction contains words outside the vocabulary."""
 

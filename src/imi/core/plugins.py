@@ -39,7 +39,8 @@ class Domain:
         test_items: ``(data_config) →`` the number of test items (the demo's starts, the study's draws).
         test_item: ``(data_config, index) → (uint8 image (S, S) or (S, S, 3), its instruction)``.
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
-            uint8 picture) and ``sketch`` (True: the sketch pad draws this domain's glyphs).
+            uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
+            (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
     """
 
     name: str

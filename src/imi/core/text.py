@@ -76,19 +76,26 @@ class Tokenizer:
         vocab: the known words.
         strict: raise :class:`UnknownWordError` on unknown words (digits);
             otherwise map them to ``<unk>`` (free-form avatar sentences).
+        aliases: words read as others before the lookup (digits: numerals as digit words).
     """
 
     vocab: Vocabulary
     strict: bool = True
+    aliases: tuple[tuple[str, str], ...] = ()  # (word typed, vocabulary word), e.g. ("3", "three")
 
     def encode(self, text: str) -> list[int]:
-        tokens = words(text)
+        tokens = self.words(text)
         if not tokens and text.strip():
             raise EmptyInstructionError(f"the instruction {_quote(text.strip())} has no words: type what should change")
         unknown = [w for w in dict.fromkeys(tokens) if w not in self.vocab]
         if unknown and (self.strict or len(unknown) == len(set(tokens))):
             raise UnknownWordError(self._unknown_message(unknown, none_known=not self.strict), unknown)
         return [self.vocab.id(w) for w in tokens]
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text`` with the aliases applied (what :meth:`encode` looks up)."""
+        alias = dict(self.aliases)
+        return [alias.get(w, w) for w in words(text)]
 
     def _unknown_message(self, unknown: list[str], none_known: bool = False) -> str:
         parts = []

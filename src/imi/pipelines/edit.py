@@ -22,7 +22,7 @@ from imi.core.checkpoint import CheckpointError
 from imi.core.config import ExperimentConfig
 from imi.core.errors import ImiError, InstructionError
 from imi.core.images import denormalize, load_image, normalize, to_pil
-from imi.core.text import Tokenizer, Vocabulary, words
+from imi.core.text import Tokenizer, Vocabulary
 from imi.registry import load_pretrained
 from imi.tasks.edit.model import EditModel
 
@@ -61,11 +61,12 @@ class Editor:
         # layout never meets a training step.
         model = model.to(memory_format=torch.channels_last)
         # The domain says whether an unknown word is an error (digits) or <unk> (free-form avatars).
-        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), strict=config.data.strict_tokens))
+        data = config.data
+        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), data.strict_tokens, data.word_aliases))
 
     def unknown_words(self, instruction: str) -> list[str]:
         """Words of ``instruction`` outside the vocabulary (read as ``<unk>`` when not strict)."""
-        return [w for w in dict.fromkeys(words(instruction)) if w not in self.tokenizer.vocab]
+        return [w for w in dict.fromkeys(self.tokenizer.words(instruction)) if w not in self.tokenizer.vocab]
 
     @property
     def image_size(self) -> int:

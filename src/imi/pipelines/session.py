@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from imi.core.errors import EmptyInstructionError, ImiError
+from imi.core.errors import EmptyInstructionError, ImiError, NoChangeError
 from imi.core.images import to_pil
 from imi.core.viz import strip_image
 from imi.pipelines.edit import Editor, ImageLike
@@ -111,11 +111,18 @@ class EditSession:
         return text
 
     def apply(self, instruction: str) -> Step:
-        """Edit the current image with ``instruction`` (see :meth:`check` for what is refused)."""
+        """Edit the current image with ``instruction`` (see :meth:`check` for what is refused). An edit
+        that changes no pixel raises :class:`NoChangeError` and leaves the history as it was."""
         text = self.check(instruction)
         source = self.current.image[None]
         tokens, lengths = self.editor.tokenizer.batch([text])
         result = self.editor.edit_tensors(source, tokens, lengths, self.seed + self.cursor)[0]
+        if torch.equal(result, self.current.image):
+            # An edit that changes no pixel is not a step: undo would walk through copies, and the
+            # user would not learn that the instruction did nothing (no such digit, unread words).
+            unread = self.editor.unknown_words(text)
+            why = f" (read as <unk>: {', '.join(unread)})" if unread else ""
+            raise NoChangeError(f"the model changed nothing for {text!r}{why}; the step was not added")
         mask = self.editor.change_map(source, tokens, lengths)
         step = Step(text, result, None if mask is None else mask[0], tuple(self.editor.unknown_words(text)))
         self.history = [*self.steps, step]

@@ -18,6 +18,7 @@ With a run folder, training curves and model selection come too (Fig. 12).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,7 @@ def figure(seen: np.ndarray, heldout: np.ndarray, attribute: np.ndarray, path: P
 
 def analyze_avatars(editor, checkpoint: str, run_dir: Path | None, out: Path) -> tuple[dict, Path, list[Path]]:
     """Every avatar analysis of ``editor``; writes analysis.json, vectors.png and (with a run) curves.png."""
-    bench = AvatarBenchmark(editor.config.data, build=True)
+    bench = AvatarBenchmark(editor.config.data, build=True, workers=os.cpu_count() or 1)
     seen_split, heldout_split = bench.split("test", "seen"), bench.split("test", "heldout")
     attribute = seen_split.batch(np.arange(len(seen_split))).attribute.numpy()
     seen = sentence_vectors(editor, list(seen_split.instructions))

@@ -8,6 +8,7 @@ error and change maps) and ``dev_ssim.png`` (dev SSIM against phases).
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def bench_report(
     cfg, editors: dict, data, facts: dict, say, command: str | None, progress: bool = False
 ) -> tuple[dict, Path]:
     """Evaluate the trained avatar variants and write the report; returns ``(doc, folder)``."""
-    bench = AvatarBenchmark(data, build=True)
+    bench = AvatarBenchmark(data, build=True, workers=os.cpu_count() or 1)
     probe = bench.split("test").batch(np.arange(1))
     for name, editor in editors.items():
         facts[name]["latency_ms"] = round(latency_ms(editor, probe, cfg.latency_reps), 3)

@@ -25,6 +25,7 @@ class AvatarDataConfig:
 
     domain: ClassVar[str] = "avatars"
     strict_tokens: ClassVar[bool] = False  # free-form sentences: unknown words read as <unk>
+    word_aliases: ClassVar[tuple[tuple[str, str], ...]] = ()
     background: ClassVar[int] = 255  # transparency flattens onto white
 
     train_triplets: int = 4_296

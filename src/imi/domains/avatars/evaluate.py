@@ -9,6 +9,7 @@ models that have one, the map of what it redraws).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,7 @@ def evaluate_editor(editor, name: str, data, split: str = "test", limit: int | N
     metrics.md, fig15.png; returns ``(doc, out)``. Avatar splits are small and always whole."""
     if limit is not None:
         raise ImiError("--limit: avatar splits are small and always evaluated whole")
-    bench = AvatarBenchmark(data, build=True)
+    bench = AvatarBenchmark(data, build=True, workers=os.cpu_count() or 1)
     editors = {name: editor} if editor is not None else {}
     doc, result = evaluate_editors(editors, bench, split, min(batch_size, 256), seed, recognizer)
     doc = {"checkpoint": name, "model_config": editor.config.to_dict() if editor else None, **doc}

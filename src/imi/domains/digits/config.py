@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 from imi.core.config import at_least, check
+from imi.domains.digits.scenes import DIGIT_WORDS
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class DigitDataConfig:
 
     domain: ClassVar[str] = "digits"
     strict_tokens: ClassVar[bool] = True  # the five templates only: an unknown word is an error
+    # A numeral reads as its digit word: "put 3 on the middle" is "put three on the middle".
+    word_aliases: ClassVar[tuple[tuple[str, str], ...]] = tuple((str(i), w) for i, w in enumerate(DIGIT_WORDS))
     background: ClassVar[int] = 0  # white strokes on black: transparency flattens onto black
 
     idx_images: str | None = None

@@ -26,8 +26,9 @@ SPLITS = ("train", "dev", "test")
 
 @lru_cache(maxsize=1)
 def digit_tokenizer() -> Tokenizer:
-    """Strict tokenizer over the words of every digit template."""
-    return Tokenizer(Vocabulary.build(all_instructions()), strict=True)
+    """Strict tokenizer over the words of every digit template (numerals read as digit words)."""
+    config = DigitDataConfig
+    return Tokenizer(Vocabulary.build(all_instructions()), config.strict_tokens, config.word_aliases)
 
 
 def _box_table(boxes: list) -> np.ndarray:

@@ -47,5 +47,5 @@ DOMAIN = Domain(
     print_bench=print_bench,
     test_items=test_items,
     test_item=test_item,
-    demo={"sketch": True},
+    demo={"sketch": True, "blank": True},
 )
