@@ -187,7 +187,7 @@ def test_sketch_pad_starts_a_digit_session(tiny_run):
     drawing = np.full((280, 280, 4), 255, np.uint8)  # the pad's white background, opaque
     drawing[60:220, 130:150, :3] = 0  # a dark stroke
     out = demo.sketch({"background": None, "layers": [], "composite": drawing}, "right", "2×2 cells", state)
-    assert "your digit, placed right" in out[-1] and "step 0 of 0" in out[-1]
+    assert "its box starts at the right cell" in out[-1] and "step 0 of 0" in out[-1]
     image = state.session.current.image[0].numpy()
     assert image[:, :21].max() == 0 and image[:, 21:].max() > 100  # a 2×2 box at the right: columns 1-2
     assert "draw a digit first" in demo.guarded(demo.sketch)(None, "right", "2×2 cells", state)[-1]

@@ -86,8 +86,16 @@ def test_masks_and_difference(sim_editor, digit_image):
     assert s.difference(0).sum() == 0
     with pytest.raises(IndexError):
         s.difference(2)
-    tinted = np.asarray(overlay(step.image, torch.ones(1, 64, 64)))
+    tinted = np.asarray(overlay(step.image, torch.ones(1, 64, 64), colour=(255, 40, 40)))
     assert tinted.shape == (64, 64, 3) and (tinted[..., 0] >= tinted[..., 1]).all()  # red everywhere
+
+
+@pytest.mark.parametrize("face", [(230, 60, 40), (250, 150, 60), (40, 220, 240), (250, 235, 30)])
+def test_the_change_tint_stands_out_on_any_colour(face):
+    """On a red or orange picture the mark is not red; on cyan not cyan: it stays readable."""
+    image = torch.tensor(face, dtype=torch.uint8)[:, None, None].expand(3, 16, 16).contiguous()
+    tinted = np.asarray(overlay(image, torch.ones(1, 16, 16))).astype(float)
+    assert np.abs(tinted[0, 0] - np.asarray(face)).sum() > 150
 
 
 def test_exports(editor, digit_image, tmp_path):

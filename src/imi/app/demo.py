@@ -14,7 +14,6 @@ API (``/apply``, ``/undo`` …) so scripts and tests drive the app with
 from __future__ import annotations
 
 import atexit
-import difflib
 import functools
 import random
 import shutil
@@ -28,7 +27,7 @@ import torch
 
 from imi.app import starts
 from imi.app.models import ModelCatalog
-from imi.core.errors import ImiError, UnknownWordError
+from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
 from imi.pipelines.edit import ImageLike
 from imi.pipelines.session import EditSession, Step, overlay
@@ -88,12 +87,7 @@ class Demo:
         )
 
     def fail(self, state: DemoState | None, err: Exception) -> tuple:
-        message = f"**Not done:** {err}"
-        if isinstance(err, UnknownWordError) and state is not None:
-            vocab = state.session.editor.tokenizer.vocab.words
-            near = {w: difflib.get_close_matches(w, vocab, n=3) for w in err.words}
-            tips = "; ".join(f"{w} → {', '.join(c)}" for w, c in near.items() if c)
-            message += f" (did you mean: {tips})" if tips else ""
+        message = f"**Not done:** {err}"  # an unknown word's message already names the near words
         if state is None:
             return (None, None, None, None, None, message)
         return self.view(state, message)
@@ -170,7 +164,7 @@ class Demo:
             raise ImiError("the sketch pad is empty: draw a digit first")
         glyph = starts.sketch_glyph(np.asarray(layers))
         state.session.reset(starts.place_glyph(glyph, cell, size, state.session.editor.image_size))
-        return self.view(state, f"your digit, placed {cell} ({size})")
+        return self.view(state, f"your digit: its box starts at the {cell} cell and spans {size}")
 
     # -- editing ---------------------------------------------------------------------------------
     def apply(self, text: str, state: DemoState) -> tuple:
@@ -279,7 +273,12 @@ def build(demo: Demo) -> gr.Blocks:
                     mask = gr.Image(
                         label="what the model redrew (its mask)", type="filepath", format="png", interactive=False
                     )
-                    diff = gr.Image(label="|previous − current|", type="filepath", format="png", interactive=False)
+                    diff = gr.Image(
+                        label="|previous − current| (black: nothing changed)",
+                        type="filepath",
+                        format="png",
+                        interactive=False,
+                    )
                 history = gr.Image(label="history", type="filepath", interactive=False, elem_id="history")
                 with gr.Row():
                     export_btn = gr.Button("download the sequence (PNG strip + GIF)")
@@ -303,7 +302,7 @@ def build(demo: Demo) -> gr.Blocks:
                     elem_id="sketch",
                 )
                 with gr.Column():
-                    cell = gr.Dropdown(list(starts.CELLS), value="center", label="place at")
+                    cell = gr.Dropdown(list(starts.CELLS), value="top left", label="the box's top-left cell")
                     size = gr.Dropdown(list(starts.SIZES), value="2×2 cells", label="size")
                     place_btn = gr.Button("place the digit on the canvas")
         with gr.Accordion("compare two models", open=False):

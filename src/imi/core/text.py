@@ -99,15 +99,18 @@ class Tokenizer:
 
     def _unknown_message(self, unknown: list[str], none_known: bool = False) -> str:
         parts = []
+        suggested = 0
         for w in unknown[:10]:
-            near = difflib.get_close_matches(w, self.vocab.words, n=3, cutoff=0.5)
+            near = difflib.get_close_matches(w, self.vocab.words, n=3, cutoff=0.6)
+            suggested += bool(near)
             parts.append(f"{_quote(w)} (did you mean {', '.join(near)}?)" if near else _quote(w))
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         if none_known:  # lenient: some unknown words are fine, but with none known the model reads only <unk>
             return (f"none of the words is known ({'; '.join(parts)}{more}); the model would read only <unk>. "
                     f"Known words include: {' '.join(self.vocab.words[:40])} …")  # fmt: skip
         words_ = "s" * (len(unknown) > 1)
-        return f"unknown word{words_} {'; '.join(parts)}{more}. Known words: {' '.join(self.vocab.words)}"
+        known = "" if suggested == len(unknown) else f". Known words: {' '.join(self.vocab.words)}"
+        return f"unknown word{words_} {'; '.join(parts)}{more}{known}"
 
     def batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode and right-pad.

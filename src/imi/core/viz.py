@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -73,6 +73,8 @@ def strip_image(images: list, captions: list[str], scale: int = 2) -> Image.Imag
     pad, text_h = 4, 28
     canvas = Image.new("RGB", (len(images) * (w + pad) + pad, h + text_h + 2 * pad), "white")
     draw = ImageDraw.Draw(canvas)
+    # PIL's scalable default font: its bitmap one draws spaces so thin that words run together.
+    draw.font = ImageFont.load_default(size=11)
     for i, (im, caption) in enumerate(zip(images, captions, strict=True)):
         x = pad + i * (w + pad)
         canvas.paste(im.convert("RGB").resize((w, h), Image.NEAREST), (x, pad))

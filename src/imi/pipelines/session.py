@@ -182,10 +182,20 @@ class EditSession:
         return path
 
 
-def overlay(image: torch.Tensor, mask: torch.Tensor, colour: tuple[int, int, int] = (255, 40, 40)) -> Image.Image:
-    """uint8 ``(C, S, S)`` image with a float ``(1, S, S)`` mask tinted over it (RGB PIL)."""
+TINTS = ((255, 40, 40), (0, 200, 255), (40, 40, 255), (255, 230, 0), (0, 220, 60))  # red, cyan, blue, yellow, green
+
+
+def overlay(image: torch.Tensor, mask: torch.Tensor, colour: tuple[int, int, int] | None = None) -> Image.Image:
+    """uint8 ``(C, S, S)`` image with a float ``(1, S, S)`` mask tinted over it (RGB PIL).
+
+    Without ``colour`` the tint is the one of :data:`TINTS` farthest from the masked pixels' mean
+    colour, so a red face is marked in cyan and a cyan shirt in red: the mark stays readable."""
     base = to_pil(image).convert("RGB")
     rgb = np.asarray(base, dtype=np.float32)
-    alpha = 0.6 * mask[0].clamp(0, 1).numpy()[..., None]
+    weight = mask[0].clamp(0, 1).numpy()
+    if colour is None:
+        mean = (rgb * weight[..., None]).sum((0, 1)) / max(float(weight.sum()), 1e-6)
+        colour = max(TINTS, key=lambda c: float(np.square(np.asarray(c, np.float32) - mean).sum()))
+    alpha = 0.6 * weight[..., None]
     tinted = rgb * (1 - alpha) + np.asarray(colour, dtype=np.float32) * alpha
     return Image.fromarray(tinted.round().astype(np.uint8), "RGB")
