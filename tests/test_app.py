@@ -250,3 +250,67 @@ def test_blank_canvas_numerals_and_a_clean_domain_switch(server):
     compare_status, upload = out[-2], out[-1]
     assert compare_status == "" and upload is None and all(x is None for x in out[-6:-2])
     assert "blank canvas is for digits" in c.predict(api_name="/blank")[4]
+
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "test-artefacts"  # screenshots of the browser tests (ignored)
+
+
+@pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="Debian chromium not installed")
+def test_a_newcomers_first_minute(server):
+    """Load, blank canvas, put, move, undo, an unreadable instruction, switch domain: the screen is
+    checked after each step and photographed (test-artefacts/newcomer/NN-step.png)."""
+    assert CHROMIUM, "CI installs Debian's chromium (README test command)"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    shots = ARTEFACTS / "newcomer"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        status, box = page.locator("#status"), page.locator("#instruction textarea")
+
+        def current() -> bytes:
+            return page.request.get(page.locator("#current img").get_attribute("src")).body()
+
+        def say(text: str) -> None:
+            box.fill("")
+            box.press_sequentially(text)
+            page.locator("#apply").click()
+
+        def shot(name: str) -> None:
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+        page.goto(server)
+        expect(status).to_contain_text("step 0 of 0", timeout=60_000)
+        assert box.input_value()  # a first instruction is offered
+        shot("01-load")
+        page.get_by_text("start from …").click()
+        page.locator("#blank").click()
+        expect(status).to_contain_text("blank canvas", timeout=60_000)
+        blank = current()
+        shot("02-blank")
+        say("put 3 on the top left")
+        expect(status).to_contain_text("step 1 of 1", timeout=60_000)
+        put = current()
+        assert put != blank
+        shot("03-put")
+        say("move three to the right")
+        expect(status).to_contain_text("step 2 of 2", timeout=60_000)
+        assert current() not in (put, blank)
+        shot("04-move")
+        page.get_by_role("button", name="undo", exact=True).click()
+        expect(status).to_contain_text("step 1 of 2", timeout=60_000)
+        assert current() == put
+        shot("05-undo")
+        say("把零向右移动")
+        expect(status).to_contain_text("unknown word", timeout=60_000)
+        expect(status).to_contain_text("step 1 of 2")  # nothing changed, no step used
+        assert current() == put
+        shot("06-unreadable")
+        page.get_by_label("avatars").check()
+        expect(status).to_contain_text("av · step 0 of 0", timeout=60_000)
+        expect(page.locator("#blank")).to_be_hidden()
+        expect(page.locator("#random-avatar")).to_be_visible()
+        assert box.input_value() and "three" not in box.input_value()  # the avatar item's own instruction
+        shot("07-avatars")
+        browser.close()

@@ -2,9 +2,10 @@
 
     python tools/screenshot_demo.py [--out docs/demo.png] [--chromium /usr/bin/chromium]
 
-Starts the demo on the shipped checkpoints, switches to avatars, applies the
-test item's own instruction and one more edit, runs the compare panel on a
-third, and photographs the page.
+Starts the demo on the shipped checkpoints and follows the newcomer's path of
+tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
+"put 3 on the top left", "move three to the right"; then photographs the page
+(the result, its history, the model's change map and the difference).
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ def main() -> None:
     parser.add_argument("--out", default="docs/demo.png")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--seed", type=int, default=3, help="of the demo's random start images")
-    parser.add_argument("--second", default="give him a beard", help="the second instruction")
-    parser.add_argument("--third", default="take off his glasses", help="compared across two models")
+    parser.add_argument("--steps", nargs="+", default=["put 3 on the top left", "move three to the right"])
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,27 +32,21 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url)
             status = page.locator("#status")
             expect(status).to_contain_text("step 0 of 0", timeout=120_000)
-            page.get_by_label("avatars").check()
-            expect(status).to_contain_text("avatars · step 0", timeout=60_000)
-            page.locator("#apply").click()  # the test item's own instruction, filled in on load
-            expect(status).to_contain_text("step 1 of 1", timeout=60_000)
+            page.get_by_text("start from …").click()
+            page.locator("#blank").click()
+            expect(status).to_contain_text("blank canvas", timeout=60_000)
             box = page.locator("#instruction textarea")
-            box.fill("")
-            box.press_sequentially(args.second)
-            page.locator("#apply").click()
-            expect(status).to_contain_text("step 2 of 2", timeout=60_000)
-            box.fill("")
-            box.press_sequentially(args.third)
-            page.get_by_role("button", name="compare two models").click()
-            page.locator("#other input").click()
-            page.get_by_role("option").first.click()
-            page.locator("#compare").click()
-            expect(page.locator("#compare-status")).to_contain_text("vs", timeout=60_000)
-            page.screenshot(path=args.out, full_page=True)
+            for n, text in enumerate(args.steps, start=1):
+                box.fill("")
+                box.press_sequentially(text)
+                page.locator("#apply").click()
+                expect(status).to_contain_text(f"step {n} of {n}", timeout=60_000)
+            page.get_by_text("start from …").click()  # closed again: the photo shows the editing view
+            page.screenshot(path=args.out, full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 700})
             browser.close()
     finally:
         app.close()
