@@ -38,3 +38,19 @@ def tiny_run(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("runs") / "tiny"
     Trainer(tiny_config(**{"train.max_steps": "10"}), run).fit()
     return run
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The shipped digit editor (it really edits: sessions refuse a step that changes nothing)."""
+    from imi import Editor
+
+    return Editor.from_pretrained("digits")
+
+
+@pytest.fixture(scope="session")
+def avatars():
+    """The shipped avatar editor."""
+    from imi import Editor
+
+    return Editor.from_pretrained("avatars")

@@ -82,16 +82,6 @@ def files(tiny_run, tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return Editor.from_pretrained("digits")
-
-
-@pytest.fixture(scope="module")
-def avatars():
-    return Editor.from_pretrained("avatars")
-
-
 # (id, error type, message fragment, action(files, digits, avatars))
 API = [
     ("unknown checkpoint", E.CheckpointError, "neither a folder", lambda f, d, a: Editor.from_pretrained("nope")),

@@ -51,3 +51,11 @@ def test_user_errors_are_one_line_and_nonzero(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+
+
+def test_tables_print_whole_in_a_pipe(tmp_path):
+    """Out of a terminal (a pipe, a log, CI) rich would cut the table to 80 columns ("0.…" cells)."""
+    result = runner.invoke(app, ["eval", "copy-source", "--limit", "60", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "copy-source" in line and "all" in line]
+    assert rows and "…" not in rows[0] and "%" in rows[0], result.output

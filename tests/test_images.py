@@ -10,20 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imi import Editor
 from imi.app.starts import load_upload
 from imi.core.images import MAX_SIDE, ImageInputError, read_picture
 from imi.domains.digits.dataset import DigitBenchmark
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return Editor.from_pretrained("digits")
-
-
-@pytest.fixture(scope="module")
-def avatars():
-    return Editor.from_pretrained("avatars")
 
 
 @pytest.fixture(scope="module")
