@@ -254,9 +254,9 @@ def build(demo: Demo) -> gr.Blocks:
             model = gr.Dropdown(demo.catalog.names(first), value=demo.catalog.names(first)[0], label="model")
         with gr.Row():
             with gr.Column(scale=2):
-                current = gr.Image(
-                    label="current image", type="filepath", interactive=False, height=280, elem_id="current"
-                )
+                # Captions above the panels, not gradio's label badges, which sit on the pictures.
+                gr.Markdown("**current image** — the last edit's result")
+                current = gr.Image(show_label=False, type="filepath", interactive=False, height=280, elem_id="current")
                 text = gr.Textbox(
                     label="instruction", placeholder="e.g. move zero to the top left", elem_id="instruction"
                 )
@@ -270,19 +270,16 @@ def build(demo: Demo) -> gr.Blocks:
                 status = gr.Markdown(elem_id="status")
             with gr.Column(scale=2):
                 with gr.Row():
-                    mask = gr.Image(
-                        label="what the model redrew (its mask)", type="filepath", format="png", interactive=False
-                    )
-                    diff = gr.Image(
-                        label="|previous − current| (black: nothing changed)",
-                        type="filepath",
-                        format="png",
-                        interactive=False,
-                    )
-                history = gr.Image(label="history", type="filepath", interactive=False, elem_id="history")
-                with gr.Row():
-                    export_btn = gr.Button("download the sequence (PNG strip + GIF)")
-                    files = gr.File(label="sequence", file_count="multiple", interactive=False)
+                    with gr.Column(min_width=160):
+                        gr.Markdown("**what the model redrew** (its mask)")
+                        mask = gr.Image(show_label=False, type="filepath", format="png", interactive=False, height=200)
+                    with gr.Column(min_width=160):
+                        gr.Markdown("**|previous − current|** — black: no change")
+                        diff = gr.Image(show_label=False, type="filepath", format="png", interactive=False, height=200)
+                gr.Markdown("**history** — every step, captioned; undo and redo walk it")
+                history = gr.Image(show_label=False, type="filepath", interactive=False, elem_id="history")
+                export_btn = gr.Button("download the sequence (PNG strip + GIF)")
+                files = gr.File(label="sequence", file_count="multiple", interactive=False)  # full width: names whole
         with gr.Accordion("start from …", open=False):
             with gr.Row():
                 sample_btn = gr.Button("random test sample")
