@@ -35,6 +35,8 @@ def at_least(config: object, bound: float, *names: str) -> None:
 PHASE_SAMPLES = 2_200  # supervised samples per phase (paper §3.5.2), also the unit of runs that do not alternate
 
 ACTIVATIONS = ("linear", "tanh", "sigmoid")
+COND_INITS = ("dcgan", "unit")
+UPDATE_RULES = ("full", "adversarial", "both")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class ModelConfig:
         gain_size: ours-avatars with ``recolour``: 0 predicts the gain per pixel; S/16, S/8, S/4
             or S/2 (S = image_size) predicts it on that coarser grid (from the decoder stage of that size) and upsamples
             it, so one gain re-colours a whole region, strokes included.
+        cond_init: the paper's GANs: how the layers that carry the condition start. "dcgan": N(0, 0.02)
+            like every other layer, which crushes a unit-norm condition (cosine 0.9999 between the codes
+            of different images; the condition holds 1e-6 of G's first-layer variance). "unit" (a choice
+            where the paper is silent): the fusion layer and D's W_fc read their unit-norm inputs with
+            N(0, 1) weights, and G's first layer gives the condition as much weight as the noise
+            (N(0, 0.02·√z_dim) on its columns, since |z| ≈ √z_dim and |φfc| = 1).
     """
 
     channels: int = 1
@@ -82,6 +90,7 @@ class ModelConfig:
     gate_init: float = 0.0
     gain_loss: bool = False
     gain_size: int = 0
+    cond_init: str = "unit"
 
     def __post_init__(self) -> None:
         finite(self)
@@ -91,6 +100,7 @@ class ModelConfig:
         check(self.output in ACTIVATIONS, "output", f"unknown activation {self.output!r}; choose {ACTIVATIONS}")
         coarse = [size >> k for k in (4, 3, 2, 1)]  # the decoder's stages below full size
         check(self.gain_size in [0, *coarse], "gain_size", f"must be 0 or one of {coarse}, got {self.gain_size}")
+        check(self.cond_init in COND_INITS, "cond_init", f"must be one of {COND_INITS}, got {self.cond_init!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,6 +126,15 @@ class TrainConfig:
         lambda_rr, lambda_rw, lambda_fr, lambda_gfr, lambda_f: loss weights of (21)/(22).
         lambda_mask: weight of SIM's mask loss (variant imi-sim).
         lambda_l1: weight of the L1 reconstruction term (variant tim).
+        lambda_rec: the paper's recipe: weight of ``|G(z, c_r) − x|₁`` added to L_G (imi-paper+l1,
+            imi-sim+l1; beyond the paper: its losses alone leave a grey background).
+        update_rule: the paper's recipe. "full": rule (23) on the whole of L_D and L_G (the literal
+            reading: the label and feature-matching terms, which only one side can lower, tip the
+            comparison, and D is stepped on ~0 % of iterations). "adversarial" (a reading of the
+            paper, the default): rule (23) compares only the adversarial terms,
+            λrr·L_Drr + λrw·L_Drw + λfr·L_Dfr against λgfr·L_Gfr, and the stepped side then
+            descends its whole loss. "both" (beyond the paper): D and G are each stepped every
+            iteration, on gradients from the same forward pass.
         unsupervised_samples: avatars (paper §3.5.2): training alternates this
             many unlabeled samples with as many supervised ones; the
             supervised half is a "phase". 0 trains on triplets only (digits).
@@ -146,6 +165,8 @@ class TrainConfig:
     lambda_f: float = 2.0
     lambda_mask: float = 1.0
     lambda_l1: float = 100.0
+    lambda_rec: float = 0.0
+    update_rule: str = "adversarial"
     unsupervised_samples: int = 0
     seed: int = 0
     log_every: int = 50
@@ -164,10 +185,13 @@ class TrainConfig:
         check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
         schedules = ", ".join(LR_SCHEDULES)
         check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", f"must be one of {schedules}, got {self.lr_schedule!r}")
+        rules = ", ".join(UPDATE_RULES)
+        check(self.update_rule in UPDATE_RULES, "update_rule", f"must be one of {rules}, got {self.update_rule!r}")
         check(0 < self.lr_tail <= 1, "lr_tail", f"must be in (0, 1], got {self.lr_tail}")
         for name in ("beta1", "beta2"):
             check(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
-        at_least(self, 0, "lambda_rr", "lambda_rw", "lambda_fr", "lambda_gfr", "lambda_f", "lambda_mask", "lambda_l1")
+        at_least(self, 0, "lambda_rr", "lambda_rw", "lambda_fr", "lambda_gfr", "lambda_f")
+        at_least(self, 0, "lambda_mask", "lambda_l1", "lambda_rec")
 
     def to_dict(self) -> dict:
         return asdict(self)

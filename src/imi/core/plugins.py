@@ -38,6 +38,9 @@ class Domain:
         print_bench: ``(doc, out, console)``: the console summary of ``bench_report``'s document.
         test_items: ``(data_config) →`` the number of test items (the demo's starts, the study's draws).
         test_item: ``(data_config, index) → (uint8 image (S, S) or (S, S, 3), its instruction)``.
+        edit_ok: ``(generated uint8 (B, C, S, S), batch) →`` bool ``(B,)``: the domain's judge reads
+            each edit as correct or not (the trainer logs the dev edit accuracy at every checkpoint);
+            None: no judge.
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -55,6 +58,7 @@ class Domain:
     test_items: Callable[[Any], int]
     test_item: Callable[[Any, int], tuple[Any, str]]
     bench_settings: Callable[[Any], dict[str, str]] | None = None
+    edit_ok: Callable[[Any, Any], Any] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

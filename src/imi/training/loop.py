@@ -306,7 +306,10 @@ class Trainer:
             self.diverged(f"the validation loss became non-finite at step {self.step}")
         if not self.dist.is_main:
             return
-        record = {"val_loss": value, "val_ssim": self.dev_ssim(items), "phase": self.phase(self.step)}
+        ssim, edit_acc = self.dev_scores(items)
+        record = {"val_loss": value, "val_ssim": ssim, "phase": self.phase(self.step)}
+        if edit_acc is not None:
+            record["val_edit_acc"] = edit_acc
         self.stats.report(self.step, record)
         if value < self.best_val:
             self.best_val = value
@@ -322,18 +325,24 @@ class Trainer:
         return self.recipe.validate(self.model, batches, self.config.train)
 
     @torch.no_grad()
-    def dev_ssim(self, items: int = 256) -> float:
-        """Mean SSIM to the target on the first ``items`` dev triplets (noise seed 0): the number the
-        avatar bench reads to find the phase at which a variant first reaches a fixed quality (Fig. 11)."""
+    def dev_scores(self, items: int = 256) -> tuple[float, float | None]:
+        """Mean SSIM to the target and the judge's edit accuracy (None when the domain has no judge) on
+        the first ``items`` dev triplets (noise seed 0). The avatar bench reads the SSIM to find the phase
+        at which a variant first reaches a fixed quality (Fig. 11)."""
         from imi.core.ssim import ssim
 
         self.model.eval()
-        n, scores = min(items, len(self.dev_set)), []
+        judge = DOMAINS[self.config.domain].edit_ok
+        n, scores, hits = min(items, len(self.dev_set)), [], []
         for s in range(0, n, 64):
             b = self.dev_set.batch(np.arange(s, min(s + 64, n)))
-            scores.append(ssim(self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0), b.target))
+            generated = self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0)
+            scores.append(ssim(generated, b.target))
+            if judge is not None:
+                hits.append(judge(generated, b))
         self.model.train()
-        return float(torch.cat(scores).mean())
+        edit_acc = float(torch.cat(hits).float().mean()) if hits else None
+        return float(torch.cat(scores).mean()), edit_acc
 
     def save_checkpoint(self) -> None:
         if self.dist.is_main:

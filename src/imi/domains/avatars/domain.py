@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from imi.core.config import PHASE_SAMPLES, ExperimentConfig
@@ -12,6 +14,8 @@ from imi.domains.avatars.config import AvatarDataConfig
 from imi.domains.avatars.dataset import AvatarBenchmark, avatar_tokenizer, edit_at, sentence_at
 from imi.domains.avatars.edits import sample_record
 from imi.domains.avatars.evaluate import evaluate_editor, print_report
+from imi.domains.avatars.judge import load_avatar_recognizer
+from imi.domains.avatars.metrics import judge_edit
 from imi.domains.avatars.render import render
 
 
@@ -43,6 +47,16 @@ def random_item(seed: int, size: int = 64) -> np.ndarray:
     return render(sample_record(np.random.default_rng([seed, 7919])), size)
 
 
+@lru_cache(maxsize=1)
+def _recognizer():
+    return load_avatar_recognizer()
+
+
+def edit_ok(generated, batch):
+    """Bool ``(B,)``: the shipped judge reads every changed attribute at its target value."""
+    return judge_edit(_recognizer().read(generated), batch.source_attrs, batch.target_attrs)[0]
+
+
 DOMAIN = Domain(
     name="avatars",
     data_config=AvatarDataConfig,
@@ -56,5 +70,6 @@ DOMAIN = Domain(
     bench_settings=bench_settings,
     test_items=test_items,
     test_item=test_item,
+    edit_ok=edit_ok,
     demo={"random_item": random_item},
 )

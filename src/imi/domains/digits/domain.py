@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import torch
 
 from imi.core.plugins import Domain
 from imi.domains.digits.analyze import analyze_editor
@@ -12,6 +13,7 @@ from imi.domains.digits.bench import bench_report, print_bench
 from imi.domains.digits.config import DigitDataConfig
 from imi.domains.digits.dataset import DigitBenchmark, digit_tokenizer
 from imi.domains.digits.evaluate import evaluate_editor, print_report
+from imi.domains.digits.judge import load_recognizer
 
 
 def benchmark(config: DigitDataConfig, build: bool = False, workers: int = 1) -> DigitBenchmark:
@@ -35,6 +37,16 @@ def test_item(config: DigitDataConfig, index: int) -> tuple[np.ndarray, str]:
     return batch.source[0, 0].numpy(), batch.instructions()[0]
 
 
+@lru_cache(maxsize=1)
+def _recognizer():
+    return load_recognizer()
+
+
+def edit_ok(generated, batch) -> torch.Tensor:
+    """Bool ``(B,)``: the shipped recogniser reads exactly the target scene (the edit accuracy of ``imi eval``)."""
+    return (_recognizer().read(generated).labels == batch.target_labels).all(1)
+
+
 DOMAIN = Domain(
     name="digits",
     data_config=DigitDataConfig,
@@ -47,5 +59,6 @@ DOMAIN = Domain(
     print_bench=print_bench,
     test_items=test_items,
     test_item=test_item,
+    edit_ok=edit_ok,
     demo={"sketch": True, "blank": True},
 )

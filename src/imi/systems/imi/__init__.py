@@ -13,12 +13,26 @@ SYSTEMS = {
         {"digits": "digits-small", "avatars": "avatars-small"},
         "the paper: CNN+LSTM → FC → DCGAN, matching-aware D, rule (23)",
     ),
+    "imi-paper+l1": System(
+        IMIModel,
+        PaperRecipe(),
+        "edit",
+        {"digits": "digits-small-l1", "avatars": "avatars-small-l1"},
+        "the paper + an L1 term on G(z, c_r) (beyond the paper)",
+    ),
     "imi-sim": System(
         SIMModel,
         PaperRecipe(),
         "edit",
         {"digits": "digits-sim", "avatars": "avatars-sim"},
         "the paper + Source Image Masking (SPEC §5)",
+    ),
+    "imi-sim+l1": System(
+        SIMModel,
+        PaperRecipe(),
+        "edit",
+        {"digits": "digits-sim-l1", "avatars": "avatars-sim-l1"},
+        "SIM + an L1 term on G(z, c_r) (beyond the paper)",
     ),
     "cap2image": System(
         Cap2ImageModel,

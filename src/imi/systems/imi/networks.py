@@ -57,6 +57,23 @@ class IMIModel(EditModel):
         self.gen = Generator(c.z_dim, c.d_fc, c.channels, c.ch, c.image_size, c.output, self.spatial_channels())
         self.dis = Discriminator(c.channels, c.ch, c.image_size, c.d_fc, c.d_dis, LABEL_SIZES if c.aux_labels else None)
         self.apply(init_dcgan)
+        if c.cond_init == "unit":
+            self.init_condition()
+
+    def init_condition(self) -> None:
+        """Start the condition-carrying layers at O(1) gain (``ModelConfig.cond_init = "unit"``).
+
+        Their inputs are unit vectors, so N(0, 1) weights give pre-activations of unit
+        variance where DCGAN's N(0, 0.02) gives 4e-4: the sigmoid then sits at 0.5 for every
+        input and the codes of different images are nearly parallel. In G's first layer the
+        condition's columns get N(0, 0.02·√z_dim), as much input as the noise's.
+        """
+        for layer in (self.fc.w_im, self.fc.w_i, self.dis.w_fc):
+            nn.init.normal_(layer.weight, 0.0, 1.0)
+        first = self.gen.fc[0].weight  # (out, z_dim + d_fc): noise columns, then the condition's
+        z_dim = self.config.z_dim
+        with torch.no_grad():
+            first[:, z_dim:].normal_(0.0, 0.02 * z_dim**0.5)
 
     def spatial_channels(self) -> int:
         return 0
@@ -209,6 +226,8 @@ class Cap2ImageModel(IMIModel):
         self.im_enc = None
         self.fc = TextFusion(config.d_i, config.d_fc)
         self.fc.apply(init_dcgan)
+        if config.cond_init == "unit":
+            nn.init.normal_(self.fc.w_i.weight, 0.0, 1.0)
 
     def encoder_parameters(self) -> list[nn.Parameter]:
         return [*self.i_enc.parameters(), *self.fc.parameters()]

@@ -30,7 +30,7 @@ class PaperRecipe(Recipe):
         return step.train_step(model, b, cfg, opts, rng, dist)
 
     def stepped(self, stats):
-        return "loss_d" if stats["update_d"] else "loss_g"
+        return "loss_d" if stats["update_d"] == 1.0 else "loss_g"  # "both" steps G as well
 
     def val_loss(self, model, b, cfg, gen):
         z = torch.randn(b.source.shape[0], model.config.z_dim, generator=gen).to(b.source.device)
