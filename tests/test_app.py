@@ -1,5 +1,6 @@
 """`imi demo` driven through a real client (gradio_client over HTTP), and once through headless Chromium."""
 
+import io
 import os
 import shutil
 import socket
@@ -257,7 +258,7 @@ ARTEFACTS = Path(__file__).resolve().parents[1] / "test-artefacts"  # screenshot
 
 @pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="Debian chromium not installed")
 def test_a_newcomers_first_minute(server):
-    """Load, blank canvas, put, move, undo, an unreadable instruction, switch domain: the screen is
+    """Load, blank canvas, put, move, undo, an unreadable instruction, a sketch, switch domain: the screen is
     checked after each step and photographed (test-artefacts/newcomer/NN-step.png)."""
     assert CHROMIUM, "CI installs Debian's chromium (README test command)"
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -307,10 +308,28 @@ def test_a_newcomers_first_minute(server):
         expect(status).to_contain_text("step 1 of 2")  # nothing changed, no step used
         assert current() == put
         shot("06-unreadable")
+        # The sketch pad draws on the first touch (no tool to pick) and the digit lands where the menus say.
+        pad = page.locator("#sketch canvas").first
+        pad.scroll_into_view_if_needed()
+        expect(pad).to_be_visible()
+        area = pad.bounding_box()
+        x, y = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2
+        page.mouse.move(x, y - 60)
+        page.mouse.down()
+        for i in range(1, 21):  # a vertical stroke: a one
+            page.mouse.move(x, y - 60 + 6 * i)
+        page.mouse.up()
+        page.get_by_role("button", name="place the digit on the canvas").click()
+        expect(status).to_contain_text("your digit: its box starts at the top left cell", timeout=60_000)
+        ink = pixels(io.BytesIO(current())).max(axis=2) > 128
+        rows, cols = np.nonzero(ink)
+        side = ink.shape[0]
+        assert len(rows) and rows.max() < side * 2 / 3 and cols.max() < side * 2 / 3  # inside the top-left 2×2 cells
+        shot("07-sketch")
         page.get_by_label("avatars").check()
         expect(status).to_contain_text("av · step 0 of 0", timeout=60_000)
         expect(page.locator("#blank")).to_be_hidden()
         expect(page.locator("#random-avatar")).to_be_visible()
         assert box.input_value() and "three" not in box.input_value()  # the avatar item's own instruction
-        shot("07-avatars")
+        shot("08-avatars")
         browser.close()

@@ -440,7 +440,8 @@ def bench_avatars(
     ctx: typer.Context,
     minutes: Annotated[float, typer.Option(help="Training budget per variant, in minutes.")] = 15.0,
     variants: Annotated[
-        str, typer.Option(help="Comma-separated: imi-paper, imi-sim, ours-avatars (default: all).")
+        str,
+        typer.Option(help="Comma-separated: imi-paper, imi-paper+l1, imi-sim, imi-sim+l1, ours-avatars (default all)."),
     ] = "",
     out: Annotated[Path, typer.Option(help="Runs (OUT/<variant>) and the report.")] = Path("runs/bench-avatars"),
     seed: Annotated[int, typer.Option(help="Training seed of every variant; evaluation noise seed.")] = 0,

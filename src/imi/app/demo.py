@@ -290,7 +290,8 @@ def build(demo: Demo) -> gr.Blocks:
                 upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
             with gr.Row(visible=bool(DOMAINS[first].demo.get("sketch")), elem_id="sketch-row") as sketch_row:
                 pad = gr.Sketchpad(
-                    label="draw a digit (pick the brush on the left first)",
+                    value=starts.sketch_paper(),
+                    label="draw a digit in black",
                     type="numpy",
                     image_mode="RGBA",
                     canvas_size=(280, 280),

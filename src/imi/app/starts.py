@@ -42,6 +42,16 @@ def load_upload(path: str | Path, background: int, max_bytes: int = MAX_UPLOAD_B
     return np.repeat(pixels[:, :, None], 3, axis=2) if pixels.ndim == 2 else pixels
 
 
+def sketch_paper(side: int = 280) -> dict:
+    """The sketch pad's starting value: a sheet of white paper as its background.
+
+    Gradio's editor selects its brush whenever a background image is set, so a pad that starts
+    with this sheet draws on the first touch; an empty pad starts with no tool at all.
+    """
+    sheet = np.full((side, side, 4), 255, np.uint8)
+    return {"background": sheet, "layers": [], "composite": sheet}
+
+
 def sketch_glyph(sketch: np.ndarray) -> np.ndarray:
     """A drawing (``H×W×4`` RGBA or ``H×W×3`` / ``H×W``, dark strokes on a light or transparent
     background) → a 28×28 MNIST-style glyph (white on black, fitted to 20×20, centred by mass).

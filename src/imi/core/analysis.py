@@ -33,40 +33,67 @@ def selection(run_dir: Path) -> dict | None:
 
 
 def curves_figure(run_dir: Path | None, out: Path, selected: dict | None) -> Path | None:
-    """``curves.png``: training losses, the validation score with the selected step, and rule (23)'s
-    share of D updates (Fig. 12); None without a run's ``stats.jsonl``."""
+    """``curves.png``: what a run's ``stats.jsonl`` shows, one panel a question (Fig. 12 and issue 21).
+
+    Losses; the validation score with the selected step; rule (23)'s share of D updates; the loss
+    terms inside L_D and L_G (labels, feature matching, L1); the condition's share of G's first-layer
+    variance; the dev SSIM and the judge's dev edit accuracy per checkpoint. A panel whose numbers
+    the run did not log is left out. None without a run's ``stats.jsonl``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if run_dir is not None and (run_dir / "stats.jsonl").is_file():
-        # Training records (not validation ones); which losses exist depends on the variant's recipe.
-        train = [r for r in read_stats(run_dir / "stats.jsonl") if "images_per_s" in r]
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3))
-        steps = [r["step"] for r in train]
-        for key in ("loss_d", "loss_g", "loss", "l1"):
-            if train and key in train[0]:
-                axes[0].plot(steps, [r[key] for r in train], label=key, linewidth=1)
-        axes[0].legend(fontsize=7)
-        axes[0].set_title("losses (window means)", fontsize=9)
-        if train and "fmatch" in train[0]:
-            axes[1].plot(steps, [r["fmatch"] for r in train], label="train fmatch", linewidth=1)
-        if selected:
-            vs = np.array(selected["scores"])
-            axes[1].plot(vs[:, 0], vs[:, 1], "o-", label="validation score", markersize=3)
-            axes[1].axvline(selected["best_step"], color="k", linestyle=":", label=f"selected: {selected['best_step']}")
-        axes[1].legend(fontsize=7)
-        axes[1].set_title("model selection (Fig. 12)", fontsize=9)
-        if train and "update_d" in train[0]:  # rule (23) only
-            axes[2].plot(steps, [r["update_d"] for r in train], linewidth=1)
-            axes[2].set_title("share of steps that updated D", fontsize=9)
-        else:
-            axes[2].set_visible(False)
-        for ax in axes:
-            ax.set_xlabel("step", fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "curves.png", dpi=110)
-        plt.close(fig)
-        return out / "curves.png"
-    return None
+    if run_dir is None or not (run_dir / "stats.jsonl").is_file():
+        return None
+    records = read_stats(run_dir / "stats.jsonl")
+    # Training records (not validation ones); which losses exist depends on the variant's recipe.
+    train = [r for r in records if "images_per_s" in r]
+    val = [r for r in records if "val_ssim" in r]
+    steps = [r["step"] for r in train]
+
+    def lines(ax, rows, keys, title, xs=None):
+        xs = xs if xs is not None else [r["step"] for r in rows]
+        for key in keys:
+            if rows and key in rows[-1]:
+                ax.plot(xs, [r.get(key, np.nan) for r in rows], "-" if len(rows) > 30 else "o-", label=key,
+                        linewidth=1, markersize=3)  # fmt: skip
+        ax.legend(fontsize=7)
+        ax.set_title(title, fontsize=9)
+
+    panels = []
+    if train:
+        panels.append(lambda ax: lines(ax, train, ("loss_d", "loss_g", "loss", "l1"), "losses (window means)"))
+
+    def selection_panel(ax):
+        if train and "fmatch" in train[-1]:
+            ax.plot(steps, [r["fmatch"] for r in train], label="train fmatch", linewidth=1)
+        vs = np.array(selected["scores"])
+        ax.plot(vs[:, 0], vs[:, 1], "o-", label="validation score", markersize=3)
+        ax.axvline(selected["best_step"], color="k", linestyle=":", label=f"selected: {selected['best_step']}")
+        ax.legend(fontsize=7)
+        ax.set_title("model selection (Fig. 12)", fontsize=9)
+
+    if selected:
+        panels.append(selection_panel)
+    if train and "update_d" in train[-1]:  # the paper's recipe
+        panels.append(lambda ax: lines(ax, train, ("update_d",), "share of D updates (rule 23)"))
+        terms = ("label_real", "label_fake", "fmatch", "rec", "d_real", "d_fake")
+        panels.append(lambda ax: lines(ax, train, terms, "terms of L_D and L_G; D's mean outputs"))
+    if train and "cond_share" in train[-1]:
+        panels.append(lambda ax: lines(ax, train, ("cond_share",), "condition's share of G's first-layer variance"))
+    if val:
+        panels.append(lambda ax: lines(ax, val, ("val_ssim", "val_edit_acc"), "dev SSIM and dev edit accuracy"))
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, draw in zip(axes.flat, panels, strict=False):
+        draw(ax)
+        ax.set_xlabel("step", fontsize=8)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=110)
+    plt.close(fig)
+    return out / "curves.png"
