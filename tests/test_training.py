@@ -277,6 +277,21 @@ def test_export_copies_the_selected_checkpoint(tmp_path):
     assert (dest / "model.safetensors").read_bytes() == (run / "best" / "model.safetensors").read_bytes()
 
 
+def test_export_half_stores_float16_that_loads_as_the_rounded_weights(tiny_run, tmp_path):
+    dest = tmp_path / "half"
+    done = subprocess.run(
+        [sys.executable, "-m", "imi", "export", str(tiny_run), str(dest), "--half"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    full, half = load_file(str(tiny_run / "model.safetensors")), load_file(str(dest / "model.safetensors"))
+    assert {v.dtype for v in half.values() if v.is_floating_point()} == {torch.float16}
+    assert (dest / "model.safetensors").stat().st_size < 0.6 * (tiny_run / "model.safetensors").stat().st_size
+    model = load_pretrained(dest)[0]
+    state = model.state_dict()
+    assert all(torch.equal(state[k], v.half().to(state[k].dtype)) for k, v in full.items() if v.is_floating_point())
+    assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float32}  # the model's own precision
+
+
 def test_resume_after_a_half_written_stats_line(tmp_path):
     """A kill during a stats write leaves a partial last line; resume drops it instead of failing on it."""
     run = tmp_path / "run"

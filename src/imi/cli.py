@@ -260,6 +260,20 @@ def train(
         trainer.dist.close()
 
 
+@app.command("export")
+@user_errors
+def export_cmd(
+    checkpoint: Annotated[Path, typer.Argument(help="A run or checkpoint folder (e.g. runs/NAME/best).")],
+    dest: Annotated[Path, typer.Argument(help="Folder to write config.json + model.safetensors into.")],
+    half: Annotated[bool, typer.Option("--half", help="Store the weights as float16 (half the size).")] = False,
+) -> None:
+    """Copy a checkpoint's inference files, e.g. to ship it: imi export runs/x/best src/imi/checkpoints/x --half."""
+    from imi.core.checkpoint import export_checkpoint
+
+    export_checkpoint(checkpoint, dest, half=half)
+    console.print(f"exported {checkpoint} to {dest}" + (" (float16)" if half else ""))
+
+
 @app.command()
 @user_errors
 def edit(

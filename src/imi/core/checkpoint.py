@@ -199,14 +199,25 @@ def load_training_state(
     return int(meta["step"]), dict(meta.get("extra", {}))
 
 
-def export_checkpoint(run_dir: str | Path, dest: str | Path) -> Path:
-    """Copy the inference files (config.json + model.safetensors) of a run to ``dest``."""
+def export_checkpoint(run_dir: str | Path, dest: str | Path, half: bool = False) -> Path:
+    """Copy the inference files (config.json + model.safetensors) of a run to ``dest``.
+
+    ``half`` stores the floating-point weights as float16 (half the bytes: how a GAN generator
+    ships inside the wheel); loading casts them back to the model's float32, so its edits differ
+    from the run's by float16 rounding only.
+    """
     run_dir, dest = Path(run_dir), Path(dest)
     read_document(run_dir)  # refuse to export something that is not a checkpoint
     if not (run_dir / WEIGHTS).is_file():
         raise CheckpointError(f"{run_dir}: no {WEIGHTS} to export yet")
     dest.mkdir(parents=True, exist_ok=True)
-    for name in (WEIGHTS, CONFIG):
-        data = (run_dir / name).read_bytes()
-        _atomic(dest / name, lambda p, data=data: p.write_bytes(data))
+    if half:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in _load_tensors(run_dir / WEIGHTS).items()}
+        _require_finite(weights, run_dir)  # a weight beyond float16's range would turn into inf
+        _atomic(dest / WEIGHTS, lambda p: save_file(weights, str(p), metadata={"format": FORMAT}))
+    else:
+        data = (run_dir / WEIGHTS).read_bytes()
+        _atomic(dest / WEIGHTS, lambda p: p.write_bytes(data))
+    data = (run_dir / CONFIG).read_bytes()
+    _atomic(dest / CONFIG, lambda p: p.write_bytes(data))
     return dest

@@ -9,7 +9,12 @@ from imi.tasks.edit.recipe import Recipe, adam
 
 
 class PaperRecipe(Recipe):
-    """Eq. (20)–(23): see :mod:`imi.systems.imi.step`. Validation: feature matching on the edit draw."""
+    """Eq. (20)–(23): see :mod:`imi.systems.imi.step`.
+
+    Validation: feature matching on the edit draw (paper §5.3); with the L1 term
+    (``lambda_rec`` > 0), the L1 of the edit to its target, the loss those variants descend
+    (feature matching reads features of a D that keeps changing, so it does not fall steadily).
+    """
 
     progress = ("loss_d", "loss_g")
 
@@ -34,4 +39,4 @@ class PaperRecipe(Recipe):
 
     def val_loss(self, model, b, cfg, gen):
         z = torch.randn(b.source.shape[0], model.config.z_dim, generator=gen).to(b.source.device)
-        return step.compute_losses(model, b, cfg, model.num_draws - 1, z)["fmatch"]
+        return step.compute_losses(model, b, cfg, model.num_draws - 1, z)["rec" if cfg.lambda_rec else "fmatch"]
