@@ -45,6 +45,7 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     "imi train --preset digits-small --dry-run": "",
     "imi train --resume runs/00001-digits-small": "",
     "imi train --preset digits-small --run-dir runs/mine --overwrite": "--train.max_steps 1 --train.val_items 8",
+    "imi export runs/mine/best mine --half": "",
     "torchrun --nproc_per_node=2 -m imi train --preset digits-small": (SKIP, "several processes: test_training.py"),
     "imi train --preset digits-ours": "--train.max_steps 2 --train.val_items 16",
     "imi bench digits": "--minutes 0.005 --limit 40 --latency-reps 2 --out runs/bench-tiny",
