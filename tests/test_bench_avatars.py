@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from imi.domains.avatars.bench import first_reach
+from imi.evaluation.bench import bench_presets
 
 from .conftest import TINY
 
@@ -33,9 +34,10 @@ def bench_run(tmp_path_factory):
     return out, json.loads((out / "bench.json").read_text())
 
 
-def test_bench_avatars_trains_the_three_variants_and_reports_both_phrasings(bench_run):
+def test_bench_avatars_trains_every_variant_and_reports_both_phrasings(bench_run):
     out, doc = bench_run
-    names = ["imi-paper", "imi-sim", "ours-avatars"]
+    names = ["imi-paper", "imi-paper+l1", "imi-sim", "imi-sim+l1", "ours-avatars"]  # the registry's avatar variants
+    assert list(bench_presets("avatars")) == names
     assert list(doc["variants"]) == names
     assert list(doc["rows"]) == [*names, "copy-source", "target"]
     for name in names:

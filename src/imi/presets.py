@@ -27,20 +27,16 @@ PRESETS: dict[str, ExperimentConfig] = {
     # Beyond the paper: an L1 term pins what the adversarial terms leave free (the black background);
     # D and G both step every iteration, as in pix2pix (under rule (23) the L1 term keeps G's
     # adversarial loss high, so G is always chosen and D never trains).
-    "digits-small-l1": ExperimentConfig(
-        preset="digits-small-l1",
-        data=DigitDataConfig(),
-        variant="imi-paper+l1",
-        model=ModelConfig(ch=32, d_im=256, d_dis=256),
-        train=TrainConfig(lambda_rec=100.0, update_rule="both"),
-    ),
-    "digits-sim-l1": ExperimentConfig(
-        preset="digits-sim-l1",
-        data=DigitDataConfig(),
-        variant="imi-sim+l1",
-        model=ModelConfig(ch=32, d_im=256, d_dis=256),
-        train=TrainConfig(lambda_rec=100.0, update_rule="both"),
-    ),
+    **{
+        f"digits-{name}-l1": ExperimentConfig(
+            preset=f"digits-{name}-l1",
+            data=DigitDataConfig(),
+            variant=f"{variant}+l1",
+            model=ModelConfig(ch=32, d_im=256, d_dis=256),
+            train=TrainConfig(lambda_rec=100.0, update_rule="both"),
+        )
+        for name, variant in (("small", "imi-paper"), ("sim", "imi-sim"))
+    },
     "digits-cap2image": ExperimentConfig(
         preset="digits-cap2image",
         data=DigitDataConfig(),
