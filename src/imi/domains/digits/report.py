@@ -75,7 +75,10 @@ def ssim_histograms(rows: dict[str, dict], path: Path) -> None:
         ax.set_title(action, fontsize=9)
         ax.set_xlabel("SSIM", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="upper left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6, loc="upper left")
+        else:  # a small --limit can leave an action without triplets
+            ax.text(0.5, 0.5, "no triplets", ha="center", va="center", fontsize=8, transform=ax.transAxes)
     axes[0].set_ylabel("share of triplets", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
