@@ -11,6 +11,9 @@ from imi.core.config import ConfigError, ExperimentConfig, ModelConfig, TrainCon
 from imi.domains.avatars.config import AvatarDataConfig
 from imi.domains.digits.config import DigitDataConfig
 
+# The `+l1` variants: an L1 term on G(z, c_r), D and G stepped every iteration (TrainConfig).
+_L1 = {"lambda_rec": 100.0, "update_rule": "both"}
+
 PRESETS: dict[str, ExperimentConfig] = {
     # The paper's digit model: ~27M parameters, ~40 images/s on 2 CPU cores.
     "digits-paper": ExperimentConfig(preset="digits-paper", data=DigitDataConfig()),
@@ -33,7 +36,7 @@ PRESETS: dict[str, ExperimentConfig] = {
             data=DigitDataConfig(),
             variant=f"{variant}+l1",
             model=ModelConfig(ch=32, d_im=256, d_dis=256),
-            train=TrainConfig(lambda_rec=100.0, update_rule="both"),
+            train=TrainConfig(**_L1),
         )
         for name, variant in (("small", "imi-paper"), ("sim", "imi-sim"))
     },
@@ -82,34 +85,23 @@ PRESETS |= {
     "avatars-paper-sim": ExperimentConfig(
         preset="avatars-paper-sim", variant="imi-sim", data=AvatarDataConfig(), model=_AVATAR_MODEL, train=_AVATAR_TRAIN
     ),
-    # For 2 CPU cores: the same triplets, 20,000 unlabeled avatars, half-width networks.
-    "avatars-small": ExperimentConfig(
-        preset="avatars-small",
-        data=AvatarDataConfig(unlabeled=20_000),
-        model=replace(_AVATAR_MODEL, **_SMALL),
-        train=_AVATAR_TRAIN,
-    ),
-    "avatars-sim": ExperimentConfig(
-        preset="avatars-sim",
-        variant="imi-sim",
-        data=AvatarDataConfig(unlabeled=20_000),
-        model=replace(_AVATAR_MODEL, **_SMALL),
-        train=_AVATAR_TRAIN,
-    ),
-    "avatars-small-l1": ExperimentConfig(
-        preset="avatars-small-l1",
-        variant="imi-paper+l1",
-        data=AvatarDataConfig(unlabeled=20_000),
-        model=replace(_AVATAR_MODEL, **_SMALL),
-        train=replace(_AVATAR_TRAIN, lambda_rec=100.0, update_rule="both"),
-    ),
-    "avatars-sim-l1": ExperimentConfig(
-        preset="avatars-sim-l1",
-        variant="imi-sim+l1",
-        data=AvatarDataConfig(unlabeled=20_000),
-        model=replace(_AVATAR_MODEL, **_SMALL),
-        train=replace(_AVATAR_TRAIN, lambda_rec=100.0, update_rule="both"),
-    ),
+    # The GANs for 2 CPU cores, w/o and w/ SIM, each also with the L1 term (see digits): the same triplets,
+    # 20,000 unlabeled avatars, half-width networks.
+    **{
+        f"avatars-{name}": ExperimentConfig(
+            preset=f"avatars-{name}",
+            variant=variant,
+            data=AvatarDataConfig(unlabeled=20_000),
+            model=replace(_AVATAR_MODEL, **_SMALL),
+            train=replace(_AVATAR_TRAIN, **_L1) if name.endswith("-l1") else _AVATAR_TRAIN,
+        )
+        for name, variant in (
+            ("small", "imi-paper"),
+            ("sim", "imi-sim"),
+            ("small-l1", "imi-paper+l1"),
+            ("sim-l1", "imi-sim+l1"),
+        )
+    },
     # Ours: supervised, no discriminator, no unlabeled half (same data and cache as avatars-small,
     # so `imi bench avatars` tests all three on one split).
     "avatars-ours": ExperimentConfig(
