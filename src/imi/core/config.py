@@ -36,6 +36,7 @@ PHASE_SAMPLES = 2_200  # supervised samples per phase (paper §3.5.2), also the 
 
 ACTIVATIONS = ("linear", "tanh", "sigmoid")
 COND_INITS = ("dcgan", "unit")
+TEXT_ENCODERS = ("lstm", "minilm")  # imi.core.sentences
 UPDATE_RULES = ("full", "adversarial", "both")
 
 
@@ -71,6 +72,10 @@ class ModelConfig:
             where the paper is silent): the fusion layer and D's W_fc read their unit-norm inputs with
             N(0, 1) weights, and G's first layer gives the condition as much weight as the noise
             (N(0, 0.02·√z_dim) on its columns, since |z| ≈ √z_dim and |φfc| = 1).
+        text_encoder: what reads the instruction. "lstm": the paper's word embedding + LSTM over the
+            domain's closed vocabulary (``d_emb``, ``vocab_size``). "minilm" (beyond the paper): the frozen
+            pretrained sentence encoder of :mod:`imi.core.sentences` (384-d) and a trained two-layer
+            projection to ``d_i``, so words never seen in training are still read.
     """
 
     channels: int = 1
@@ -91,6 +96,7 @@ class ModelConfig:
     gain_loss: bool = False
     gain_size: int = 0
     cond_init: str = "unit"
+    text_encoder: str = "lstm"
 
     def __post_init__(self) -> None:
         finite(self)
@@ -101,6 +107,11 @@ class ModelConfig:
         coarse = [size >> k for k in (4, 3, 2, 1)]  # the decoder's stages below full size
         check(self.gain_size in [0, *coarse], "gain_size", f"must be 0 or one of {coarse}, got {self.gain_size}")
         check(self.cond_init in COND_INITS, "cond_init", f"must be one of {COND_INITS}, got {self.cond_init!r}")
+        check(
+            self.text_encoder in TEXT_ENCODERS,
+            "text_encoder",
+            f"must be one of {TEXT_ENCODERS}, got {self.text_encoder!r}",
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)

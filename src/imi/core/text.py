@@ -83,6 +83,8 @@ class Tokenizer:
     strict: bool = True
     aliases: tuple[tuple[str, str], ...] = ()  # (word typed, vocabulary word), e.g. ("3", "three")
 
+    reads_text = False  # token ids; imi.core.sentences.SentenceTokenizer reads the sentences themselves
+
     def encode(self, text: str) -> list[int]:
         tokens = self.words(text)
         if not tokens and text.strip():

@@ -68,6 +68,34 @@ class InstructionEncoder(nn.Module):
         return F.normalize(h, dim=1)  # normalize leaves zero vectors at zero
 
 
+class SentenceVectorEncoder(nn.Module):
+    """``φi`` from a frozen sentence encoder's vector: a trained two-layer projection (beyond the paper).
+
+    The sentence encoder itself (:mod:`imi.core.sentences`) runs outside the model, once per
+    distinct sentence; the model holds only this projection, so checkpoints stay small.
+    """
+
+    def __init__(self, d_text: int, d_i: int):
+        super().__init__()
+        self.proj = nn.Sequential(nn.Linear(d_text, 2 * d_i), nn.ReLU(inplace=True), nn.Linear(2 * d_i, d_i))
+
+    def forward(self, vectors: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Sentence vectors ``(B, d_text)`` and lengths ``(B,)`` (0 = no instruction) → unit-norm ``(B, d_i)``."""
+        if vectors.dim() != 2 or not vectors.is_floating_point():
+            raise TypeError(f"expected sentence vectors (B, D) of floats, got {tuple(vectors.shape)} {vectors.dtype}")
+        h = self.proj(vectors) * (lengths > 0).unsqueeze(1).to(vectors.dtype)
+        return F.normalize(h, dim=1)
+
+
+def instruction_encoder(config) -> nn.Module:
+    """The model's instruction encoder for ``config.text_encoder``: the paper's LSTM or sentence vectors."""
+    if config.text_encoder == "minilm":
+        from imi.core.sentences import DIM
+
+        return SentenceVectorEncoder(DIM, config.d_i)
+    return InstructionEncoder(config.vocab_size, config.d_emb, config.d_i)
+
+
 class Fusion(nn.Module):
     """``φfc = sigmoid(W_im φim + W_i φi_T)``, then L2-normalised (eq. 3)."""
 

@@ -22,6 +22,7 @@ from imi.core.checkpoint import CheckpointError
 from imi.core.config import ExperimentConfig
 from imi.core.errors import ImiError, InstructionError
 from imi.core.images import denormalize, load_image, normalize, to_pil
+from imi.core.sentences import SentenceTokenizer, instruction_tokenizer
 from imi.core.text import Tokenizer, Vocabulary
 from imi.registry import load_pretrained
 from imi.tasks.edit.model import EditModel
@@ -42,7 +43,7 @@ def _check_seed(seed: int) -> None:
 class Editor:
     """Edits images with a trained IMI model (eval mode, no gradients)."""
 
-    def __init__(self, model: EditModel, config: ExperimentConfig, tokenizer: Tokenizer):
+    def __init__(self, model: EditModel, config: ExperimentConfig, tokenizer: Tokenizer | SentenceTokenizer):
         self.model = model
         self.config = config
         self.tokenizer = tokenizer
@@ -60,12 +61,28 @@ class Editor:
         # channels-last convolutions are ~1.3-1.5x faster on CPU (oneDNN); inference-only, so the
         # layout never meets a training step.
         model = model.to(memory_format=torch.channels_last)
-        # The domain says whether an unknown word is an error (digits) or <unk> (free-form avatars).
+        # The domain says whether an unknown word is an error (digits) or <unk> (free-form avatars);
+        # a sentence-encoder model reads any word (the word tokenizer then only checks the text).
         data = config.data
-        return cls(model, config, Tokenizer(Vocabulary(tuple(vocab)), data.strict_tokens, data.word_aliases))
+        words = Tokenizer(Vocabulary(tuple(vocab)), data.strict_tokens, data.word_aliases)
+        return cls(model, config, instruction_tokenizer(words, config.model.text_encoder))
+
+    def batch_inputs(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """The instruction tensors of a data set batch as this model reads them: the batch's token ids,
+        or the sentence vectors of its ``texts`` (``model.text_encoder="minilm"``)."""
+        if self.tokenizer.reads_text:
+            return self.tokenizer.batch(batch.texts)
+        return batch.tokens, batch.lengths
+
+    def edit_batch(self, batch, seed: int) -> torch.Tensor:
+        """:meth:`edit_tensors` on a data set batch (``source``, ``tokens``/``lengths``, ``texts``)."""
+        return self.edit_tensors(batch.source, *self.batch_inputs(batch), seed=seed)
 
     def unknown_words(self, instruction: str) -> list[str]:
-        """Words of ``instruction`` outside the vocabulary (read as ``<unk>`` when not strict)."""
+        """Words of ``instruction`` outside the vocabulary (read as ``<unk>`` when not strict; none for a
+        sentence-encoder model, which reads every word)."""
+        if self.tokenizer.reads_text:
+            return []
         return [w for w in dict.fromkeys(self.tokenizer.words(instruction)) if w not in self.tokenizer.vocab]
 
     @property

@@ -26,10 +26,11 @@ from imi.core.config import PHASE_SAMPLES, ConfigError, ExperimentConfig
 from imi.core.distributed import Dist, setup
 from imi.core.errors import TrainingError
 from imi.core.images import normalize, to_pil
+from imi.core.sentences import instruction_tokenizer
 from imi.core.stats import StatsWriter
 from imi.pipelines.edit import Editor
 from imi.registry import DOMAINS, SYSTEMS, build_model, read_config
-from imi.tasks.edit.batch import StepBatch
+from imi.tasks.edit.batch import StepBatch, model_inputs
 from imi.tasks.edit.recipe import NonFiniteLoss
 
 SAMPLE_ITEMS = 8
@@ -76,7 +77,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
         domain = DOMAINS[config.domain]
-        self.tokenizer = domain.tokenizer()
+        self.tokenizer = instruction_tokenizer(domain.tokenizer(), config.model.text_encoder)
         # Rank 0 builds a missing cache; the others wait for it at the first collective.
         bench = domain.benchmark(config.data, build=self.dist.is_main, workers=max(1, cfg.threads or 1))
         self.dist.barrier()
@@ -89,7 +90,10 @@ class Trainer:
             raise ConfigError(
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
             )
-        self.train_set, self.dev_set = bench.split("train"), bench.split("dev")
+        self.train_set = model_inputs(bench.split("train"), self.tokenizer)
+        self.dev_set = model_inputs(bench.split("dev"), self.tokenizer)
+        if self.tokenizer.reads_text:  # every distinct sentence once, cached on disk: steps only look up
+            self.tokenizer.warm([*self.train_set.texts, *self.dev_set.texts], progress=self.dist.is_main)
         shape = tuple(self.dev_set.batch([0]).source.shape[1:])
         wanted = (config.model.channels, config.model.image_size, config.model.image_size)
         if shape != wanted:
@@ -185,8 +189,9 @@ class Trainer:
         # one (a shuffle with no fixed point) gives the wrong condition c_w.
         k = self.batch_indices(period * self.half + pos, self.unlabeled.unlabeled_count, stream=1)
         x = normalize(self.unlabeled.unlabeled(k), self.config.model.output).to(self.dist.device)
-        empty = torch.zeros(len(k), 1, dtype=torch.long, device=self.dist.device)
-        return StepBatch(x, x.roll(1, 0), empty, empty[:, 0], None, None, None, supervised=False)
+        tokens, lengths = self.tokenizer.batch([""] * len(k))  # the zero instruction, as the model reads it
+        dev = self.dist.device
+        return StepBatch(x, x.roll(1, 0), tokens.to(dev), lengths.to(dev), None, None, None, supervised=False)
 
     def to_step_batch(self, batch) -> StepBatch:
         dev, out = self.dist.device, self.config.model.output
@@ -336,7 +341,7 @@ class Trainer:
         n, scores, hits = min(items, len(self.dev_set)), [], []
         for s in range(0, n, 64):
             b = self.dev_set.batch(np.arange(s, min(s + 64, n)))
-            generated = self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0)
+            generated = self.editor.edit_batch(b, seed=0)
             scores.append(ssim(generated, b.target))
             if judge is not None:
                 hits.append(judge(generated, b))
@@ -360,7 +365,7 @@ class Trainer:
 
         self.model.eval()
         b = self._sample_batch
-        generated = self.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=0)
+        generated = self.editor.edit_batch(b, seed=0)
         (self.run_dir / "samples" / FIXED).mkdir(parents=True, exist_ok=True)
         triplet_figure(b, self.run_dir / "samples" / f"step-{self.step:07d}.png", generated=generated)
         # The first dev edit alone, at full resolution: the same example across training (Fig. 11).

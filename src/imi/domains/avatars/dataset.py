@@ -282,6 +282,11 @@ class AvatarSplit:
     def __len__(self) -> int:
         return len(self.meta)
 
+    @property
+    def texts(self) -> list[str]:
+        """Every item's instruction in this split's phrasing (what a sentence-encoder model reads)."""
+        return self.instructions
+
     def batch(self, k) -> AvatarBatch:
         k = np.asarray(k, dtype=np.int64).reshape(-1)
         if k.size and (k.min() < 0 or k.max() >= len(self)):

@@ -49,7 +49,7 @@ def evaluate_editors(editors: dict, bench: AvatarBenchmark, split: str = "test",
     judge = load_avatar_recognizer(recognizer)
 
     def edit_fn(editor):
-        return lambda b, s: editor.edit_tensors(b.source, b.tokens, b.lengths, seed=s)
+        return editor.edit_batch
 
     result = evaluate_avatars({n: edit_fn(e) for n, e in editors.items()}, bench, judge, split, batch_size, seed,
                               examples)  # fmt: skip

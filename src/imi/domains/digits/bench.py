@@ -27,7 +27,7 @@ def bench_report(
     judge = load_recognizer()
 
     def edit_fn(editor):
-        return lambda b, s: editor.edit_tensors(b.source, b.tokens, b.lengths, seed=s)
+        return editor.edit_batch
 
     say(f"evaluating {len(editors)} variants and {BASELINE} on {len(items):,} test triplets")
     result = evaluate({n: edit_fn(e) for n, e in editors.items()}, split, judge, items, cfg.batch_size, cfg.seed,

@@ -8,7 +8,7 @@ does not grow with the number of triplets (3.69M at paper scale).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -22,6 +22,7 @@ from imi.domains.digits.render import render_batch
 from imi.domains.digits.scenes import ACTIONS, NULL_DIGIT, RULES, TRIPLETS_PER_GLYPH, all_instructions
 
 SPLITS = ("train", "dev", "test")
+PHRASINGS = ("seen", "heldout")
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +60,7 @@ class TripletBatch:
         action: long ``(B,)`` index into :data:`imi.domains.digits.scenes.ACTIONS`.
         glyph: long ``(B,)`` glyph index within the split's pool.
         triplet: long ``(B,)`` rule index in 0..368.
+        texts: the instructions as typed (the split's phrasing), for a sentence-encoder model.
     """
 
     source: torch.Tensor
@@ -71,13 +73,13 @@ class TripletBatch:
     action: torch.Tensor
     glyph: torch.Tensor
     triplet: torch.Tensor
+    texts: list[str]
 
     def __len__(self) -> int:
         return len(self.glyph)
 
     def instructions(self) -> list[str]:
-        tok = digit_tokenizer()
-        return [tok.decode(row[:n].tolist()) for row, n in zip(self.tokens, self.lengths.tolist(), strict=True)]
+        return list(self.texts)
 
 
 class DigitTriplets:
@@ -87,9 +89,20 @@ class DigitTriplets:
     ``i`` is glyph ``i // 369`` with rule ``i % 369``.
     """
 
-    def __init__(self, pool: GlyphSet, name: str, offset: int, length: int, perm: Permutation | None, image_size: int):
+    def __init__(
+        self,
+        pool: GlyphSet,
+        name: str,
+        offset: int,
+        length: int,
+        perm: Permutation | None,
+        image_size: int,
+        phrasing: str = "seen",
+    ):
+        if phrasing not in PHRASINGS:
+            raise ValueError(f"unknown phrasing {phrasing!r}; choose one of {', '.join(PHRASINGS)}")
         self.pool = pool
-        self.name = name
+        self.name, self.phrasing = name, phrasing
         self._offset = offset
         self._length = length
         self._perm = perm
@@ -99,10 +112,17 @@ class DigitTriplets:
         self._tokens, self._lengths = self._token_table()
 
     def _token_table(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Ids of every (digit, rule) instruction: ``(10, 369, T)`` and ``(10, 369)``."""
-        tok = digit_tokenizer()
-        texts = [r.instruction(d) for d in range(10) for r in RULES]
-        ids, lengths = tok.batch(texts)
+        """Ids of every (digit, rule) instruction: ``(10, 369, T)`` and ``(10, 369)``.
+
+        Held-out phrasings are read leniently (unknown words → ``<unk>``, as an LSTM model meets them);
+        a sentence-encoder model reads :attr:`texts` instead."""
+        self.texts = [
+            r.instruction(d) if self.phrasing == "seen" else r.heldout_instruction(d, i + 3 * d)
+            for d in range(10)
+            for i, r in enumerate(RULES)
+        ]
+        tok = digit_tokenizer() if self.phrasing == "seen" else replace(digit_tokenizer(), strict=False)
+        ids, lengths = tok.batch(self.texts)
         return ids.view(10, TRIPLETS_PER_GLYPH, -1), lengths.view(10, TRIPLETS_PER_GLYPH)
 
     def __len__(self) -> int:
@@ -148,6 +168,7 @@ class DigitTriplets:
             action=torch.from_numpy(_ACTION[rule]),
             glyph=torch.from_numpy(glyph),
             triplet=r,
+            texts=[self.texts[i] for i in (d * TRIPLETS_PER_GLYPH + r).tolist()],
         )
 
     def describe(self, glyph: int) -> list[dict]:
@@ -189,14 +210,16 @@ class DigitBenchmark:
     def pool(self, split: str) -> GlyphSet:
         return self.test_pool if split == "test" else self.train_pool
 
-    def split(self, name: str) -> DigitTriplets:
-        """``"train"`` and ``"dev"`` share the train+dev pool (90% / 10% of its triplets)."""
-        size = self.config.image_size
+    def split(self, name: str, phrasing: str = "seen") -> DigitTriplets:
+        """``"train"`` and ``"dev"`` share the train+dev pool (90% / 10% of its triplets).
+
+        ``phrasing="heldout"`` words the same triplets in :data:`~imi.domains.digits.scenes.HELDOUT_TEMPLATES`."""
+        size, p = self.config.image_size, phrasing
         n = len(self.train_pool) * TRIPLETS_PER_GLYPH
         if name == "train":
-            return DigitTriplets(self.train_pool, name, 0, n - self._n_dev, self._perm, size)
+            return DigitTriplets(self.train_pool, name, 0, n - self._n_dev, self._perm, size, p)
         if name == "dev":
-            return DigitTriplets(self.train_pool, name, n - self._n_dev, self._n_dev, self._perm, size)
+            return DigitTriplets(self.train_pool, name, n - self._n_dev, self._n_dev, self._perm, size, p)
         if name == "test":
-            return DigitTriplets(self.test_pool, name, 0, len(self.test_pool) * TRIPLETS_PER_GLYPH, None, size)
+            return DigitTriplets(self.test_pool, name, 0, len(self.test_pool) * TRIPLETS_PER_GLYPH, None, size, p)
         raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")

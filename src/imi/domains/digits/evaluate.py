@@ -61,7 +61,7 @@ def evaluate_editor(
     out.mkdir(parents=True, exist_ok=True)
 
     def edit(batch: TripletBatch, noise_seed: int) -> torch.Tensor:
-        return editor.edit_tensors(batch.source, batch.tokens, batch.lengths, seed=noise_seed)
+        return editor.edit_batch(batch, noise_seed)
 
     result = evaluate({name: edit} if editor else {}, bench_split, judge, items, batch_size, seed, progress)
     doc = _document(name, split, seed, result, judge.accuracy, editor)

@@ -46,6 +46,40 @@ TEMPLATES = {
     "expand": "expand {digit} to the {where}",
     "compress": "compress {digit} to the {where}",
 }
+# Held-out phrasing (issue 22): what people type instead of the five templates. Apart from the digit
+# (a numeral in half the sentences), "the", "to", "left" and "right", no word below appears in the
+# templates (tests/test_sentences.py checks it). A model
+# trained on the templates meets these only at evaluation, as the avatars' held-out phrasings.
+HELDOUT_TEMPLATES = {
+    "put": ("place a {digit} in the {where}", "draw a {digit} at the {where}", "add a {digit} in the {where}"),
+    "remove": ("erase the {digit}", "delete the {digit}", "clear away the {digit}", "get rid of the {digit}"),
+    "move": ("shift the {digit} {where}", "slide the {digit} {where}", "nudge the {digit} {where}"),
+    "expand": ("enlarge the {digit} {where}", "grow the {digit} {where}", "stretch the {digit} {where}"),
+    "compress": ("shrink the {digit} {where}", "squeeze the {digit} {where}", "squash the {digit} {where}"),
+}
+# Cells for "put", and directions for move / expand / compress, in other words ("left" and "right"
+# stay: people have no other words for them, but the constructions around them are new).
+HELDOUT_POSITIONS = {
+    "top": "upper centre",
+    "bottom": "lower centre",
+    "left": "left edge",
+    "right": "right edge",
+    "top left": "upper left corner",
+    "top right": "upper right corner",
+    "bottom left": "lower left corner",
+    "bottom right": "lower right corner",
+    "middle": "centre",
+}
+HELDOUT_DIRECTIONS = {
+    "top": "upward",
+    "bottom": "downward",
+    "left": "leftward",
+    "right": "rightward",
+    "top left": "toward the upper left",
+    "top right": "toward the upper right",
+    "bottom left": "toward the lower left",
+    "bottom right": "toward the lower right",
+}
 NULL_DIGIT = 10  # class index of the empty canvas for the auxiliary heads
 LABEL_SIZES = {"digit": 11, "x": 3, "y": 3, "w": 4, "h": 4}
 
@@ -152,6 +186,15 @@ class TripletRule:
 
     def instruction(self, digit: int) -> str:
         return TEMPLATES[self.action].format(digit=DIGIT_WORDS[digit], where=self.where)
+
+    def heldout_instruction(self, digit: int, variant: int) -> str:
+        """The same edit in held-out words; ``variant`` picks the template (any int, taken modulo)."""
+        templates = HELDOUT_TEMPLATES[self.action]
+        k = variant % len(templates)
+        name = str(digit) if (variant // len(templates)) % 2 else DIGIT_WORDS[digit]  # numeral or word
+        places = HELDOUT_POSITIONS if self.action == "put" else HELDOUT_DIRECTIONS
+        where = None if self.where is None else places[self.where]
+        return templates[k].format(digit=name, where=where)
 
     def scenes(self, digit: int) -> tuple[Scene, Scene]:
         src = NULL_SCENE if self.source is None else Scene(digit, *self.source)

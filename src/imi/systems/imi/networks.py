@@ -17,7 +17,7 @@ from imi.core.config import ModelConfig
 from imi.core.images import normalize
 from imi.domains.digits.scenes import LABEL_SIZES  # the auxiliary heads read the digit scene labels (SPEC §3)
 from imi.nn.discriminator import Discriminator
-from imi.nn.encoders import Fusion, ImageEncoder, InstructionEncoder, conv_stack
+from imi.nn.encoders import Fusion, ImageEncoder, conv_stack, instruction_encoder
 from imi.nn.generator import Generator, init_dcgan
 from imi.tasks.edit.model import EditModel
 
@@ -52,7 +52,7 @@ class IMIModel(EditModel):
         super().__init__(config)
         c = config
         self.im_enc = ImageEncoder(c.channels, c.ch, c.image_size, c.d_im)
-        self.i_enc = InstructionEncoder(c.vocab_size, c.d_emb, c.d_i)
+        self.i_enc = instruction_encoder(c)
         self.fc = Fusion(c.d_im, c.d_i, c.d_fc)
         self.gen = Generator(c.z_dim, c.d_fc, c.channels, c.ch, c.image_size, c.output, self.spatial_channels())
         self.dis = Discriminator(c.channels, c.ch, c.image_size, c.d_fc, c.d_dis, LABEL_SIZES if c.aux_labels else None)

@@ -30,7 +30,7 @@ from torch import nn
 from imi.core.config import ModelConfig
 from imi.core.images import normalize
 from imi.domains.digits.scenes import GRID, LABEL_SIZES, NULL_DIGIT
-from imi.nn.encoders import InstructionEncoder
+from imi.nn.encoders import instruction_encoder
 from imi.tasks.edit.model import EditModel
 
 BOX_HEADS = ("x", "y", "w", "h")
@@ -104,7 +104,7 @@ class LayoutEditor(EditModel):
             nn.Conv2d(w[1], w[2], 3, padding=1), nn.ReLU(True), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(w[2] * (c.image_size // 16) ** 2, c.d_im), nn.ReLU(True),
         )  # fmt: skip
-        self.i_enc = InstructionEncoder(c.vocab_size, c.d_emb, c.d_i)
+        self.i_enc = instruction_encoder(c)
         n_box = sum(BOX_SIZES)
         self.src_head = nn.Linear(c.d_im, n_box)
         self.tgt_head = nn.Sequential(

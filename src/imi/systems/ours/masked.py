@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imi.core.config import ModelConfig
-from imi.nn.encoders import InstructionEncoder
+from imi.nn.encoders import instruction_encoder
 from imi.tasks.edit.model import EditModel
 
 
@@ -73,7 +73,7 @@ class MaskedEditor(EditModel):
         self.widths = [ch, 2 * ch, 4 * ch, 8 * ch, 8 * ch]  # at S, S/2, S/4, S/8, S/16
         self.stem = _conv(c, ch)
         self.down = nn.ModuleList(_conv(a, b, 2) for a, b in zip(self.widths, self.widths[1:], strict=False))
-        self.i_enc = InstructionEncoder(config.vocab_size, config.d_emb, config.d_i)
+        self.i_enc = instruction_encoder(config)
         # γ and β for the bottleneck and every decoder stage
         self.film = nn.Linear(config.d_i, 2 * sum(self.widths))
         nn.init.zeros_(self.film.weight)

@@ -19,7 +19,7 @@ from torch import nn
 
 from imi.core.config import ModelConfig
 from imi.nn.discriminator import Discriminator
-from imi.nn.encoders import InstructionEncoder
+from imi.nn.encoders import instruction_encoder
 from imi.nn.generator import OUTPUTS, init_dcgan
 from imi.tasks.edit.model import EditModel
 
@@ -76,7 +76,7 @@ class TIMModel(EditModel):
             nn.Conv2d(c.ch, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(True),
             _conv(width, width), nn.BatchNorm2d(width), nn.ReLU(True),
         )  # fmt: skip
-        self.i_enc = InstructionEncoder(c.vocab_size, c.d_emb, c.d_i)
+        self.i_enc = instruction_encoder(c)
         self.where = Where(width, c.d_i)
         self.how = How(width, c.d_i)
         self.dec = nn.Sequential(
