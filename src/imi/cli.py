@@ -392,12 +392,17 @@ def eval_(
     seed: Annotated[int, typer.Option(help="Noise seed.")] = 0,
     recognizer: Annotated[Path | None, typer.Option(help="Recogniser folder (default: the shipped one).")] = None,
     domain: Annotated[str, typer.Option(help="The benchmark of copy-source (a model brings its own).")] = "digits",
+    phrasing: Annotated[
+        str | None, typer.Option(help="Digits: seen (the templates) or heldout (other words); avatars report both.")
+    ] = None,
 ) -> None:
     """The domain's measurements (digits: SSIM, edit accuracy, RS@1/5, preservation per action;
     avatars: SSIM, edit accuracy, consistency, preservation per phrasing), next to copy-source."""
     from imi.evaluation.run import evaluate_checkpoint, print_report
 
-    doc, folder = evaluate_checkpoint(checkpoint, split, limit, out, batch_size, seed, recognizer, domain=domain)
+    doc, folder = evaluate_checkpoint(
+        checkpoint, split, limit, out, batch_size, seed, recognizer, domain=domain, phrasing=phrasing
+    )
     print_report(doc, folder, console)
 
 

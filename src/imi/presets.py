@@ -128,6 +128,23 @@ PRESETS |= {
     ),
 }
 
+# Issue 22: the same editors reading a frozen pretrained sentence encoder instead of the LSTM
+# (model.text_encoder "minilm"), so phrasings never seen in training are read. Digits train on
+# varied wordings of the templates (five templates teach that only those words matter).
+PRESETS |= {
+    "digits-minilm": replace(
+        PRESETS["digits-ours"],
+        preset="digits-minilm",
+        data=replace(PRESETS["digits-ours"].data, train_phrasing="varied"),
+        model=replace(PRESETS["digits-ours"].model, text_encoder="minilm", text_noise=0.05),
+    ),
+    "avatars-minilm": replace(
+        PRESETS["avatars-ours-40k"],
+        preset="avatars-minilm",
+        model=replace(PRESETS["avatars-ours-40k"].model, text_encoder="minilm", text_noise=0.05),
+    ),
+}
+
 
 def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:
     """A preset with dotted overrides applied, e.g. ``{"train.lr": "1e-4"}``."""

@@ -199,6 +199,17 @@ def load_training_state(
     return int(meta["step"]), dict(meta.get("extra", {}))
 
 
+EXTRAS = ("reader.safetensors", "reader.json")  # files a checkpoint may carry beside its weights
+
+
+def copy_extras(src: str | Path, dest: str | Path) -> None:
+    """Copy the optional files of a checkpoint (the instruction reader) from ``src`` to ``dest``."""
+    for name in EXTRAS:
+        if (Path(src) / name).is_file():
+            data = (Path(src) / name).read_bytes()
+            _atomic(Path(dest) / name, lambda p, data=data: p.write_bytes(data))
+
+
 def export_checkpoint(run_dir: str | Path, dest: str | Path, half: bool = False) -> Path:
     """Copy the inference files (config.json + model.safetensors) of a run to ``dest``.
 
@@ -220,4 +231,5 @@ def export_checkpoint(run_dir: str | Path, dest: str | Path, half: bool = False)
         _atomic(dest / WEIGHTS, lambda p: p.write_bytes(data))
     data = (run_dir / CONFIG).read_bytes()
     _atomic(dest / CONFIG, lambda p: p.write_bytes(data))
+    copy_extras(run_dir, dest)
     return dest

@@ -76,6 +76,9 @@ class ModelConfig:
             domain's closed vocabulary (``d_emb``, ``vocab_size``). "minilm" (beyond the paper): the frozen
             pretrained sentence encoder of :mod:`imi.core.sentences` (384-d) and a trained two-layer
             projection to ``d_i``, so words never seen in training are still read.
+        text_noise: "minilm" only: the standard deviation of Gaussian jitter added to the unit-norm
+            sentence vectors in training (then re-normalised), so that nearby wordings, which a new
+            phrasing lands among, read alike. 0: none.
     """
 
     channels: int = 1
@@ -97,6 +100,7 @@ class ModelConfig:
     gain_size: int = 0
     cond_init: str = "unit"
     text_encoder: str = "lstm"
+    text_noise: float = 0.0
 
     def __post_init__(self) -> None:
         finite(self)
@@ -107,6 +111,7 @@ class ModelConfig:
         coarse = [size >> k for k in (4, 3, 2, 1)]  # the decoder's stages below full size
         check(self.gain_size in [0, *coarse], "gain_size", f"must be 0 or one of {coarse}, got {self.gain_size}")
         check(self.cond_init in COND_INITS, "cond_init", f"must be one of {COND_INITS}, got {self.cond_init!r}")
+        check(self.text_noise >= 0, "text_noise", f"must be ≥ 0, got {self.text_noise}")
         check(
             self.text_encoder in TEXT_ENCODERS,
             "text_encoder",

@@ -17,6 +17,15 @@ class EmptyInstructionError(InstructionError):
     """The instruction has no words to act on."""
 
 
+class NotUnderstoodError(InstructionError):
+    """The instruction reader did not understand the instruction (not something this domain can do,
+    or too far from anything it was trained on); ``reading`` holds its best guess and signals."""
+
+    def __init__(self, message: str, reading=None):
+        super().__init__(message)
+        self.reading = reading
+
+
 class NoChangeError(InstructionError):
     """An interactive edit changed no pixel; it is not recorded as a step."""
 

@@ -15,6 +15,23 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Meaning:
+    """What an instruction of a domain means, as slots an instruction reader can predict.
+
+    Attributes:
+        slots: slot → its value names (avatars: ``{"change": ["glasses=round", …]}``; digits:
+            action, digit, place).
+        labels: ``(split) → (texts, {slot: int array})``: every instruction of a data split (in the
+            split's phrasing) with the index of its value in each slot; no image is rendered.
+        describe: ``({slot: value name}) →`` the domain's words for a reading ("glasses → round").
+    """
+
+    slots: dict[str, list[str]]
+    labels: Callable[[Any], tuple[list[str], dict[str, Any]]]
+    describe: Callable[[dict[str, str]], str]
+
+
+@dataclass(frozen=True)
 class Domain:
     """A benchmark: its data, its words, its judge and how it reports.
 
@@ -28,7 +45,8 @@ class Domain:
             ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
         tokenizer: ``() →`` the :class:`imi.core.text.Tokenizer` of its instructions.
         evaluate: ``imi eval``: ``(editor | None, name, data_config, split, limit, out, batch_size, seed,
-            judge, progress) → (doc, out)``; ``editor`` None evaluates the reference rows alone.
+            judge, progress, phrasing) → (doc, out)``; ``editor`` None evaluates the reference rows alone;
+            ``phrasing`` None is the domain's default (a domain may refuse any other).
         print_report: ``(doc, out, console)``: the console summary of ``evaluate``'s document.
         analyze: ``imi analyze``: ``(editor, checkpoint, run_dir, out) → (doc, out, figures)``.
         bench_settings: dotted overrides the bench adds to each variant's preset, from the
@@ -41,6 +59,8 @@ class Domain:
         edit_ok: ``(generated uint8 (B, C, S, S), batch) →`` bool ``(B,)``: the domain's judge reads
             each edit as correct or not (the trainer logs the dev edit accuracy at every checkpoint);
             None: no judge.
+        meaning: the slots of its instructions (:class:`Meaning`), for the instruction reader that shows
+            what an edit was understood as and refuses what the domain cannot do; None: no reader.
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -59,6 +79,7 @@ class Domain:
     test_item: Callable[[Any, int], tuple[Any, str]]
     bench_settings: Callable[[Any], dict[str, str]] | None = None
     edit_ok: Callable[[Any, Any], Any] | None = None
+    meaning: Meaning | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

@@ -140,7 +140,7 @@ class SentenceEncoder:
             from safetensors.torch import save_file
 
             disk.parent.mkdir(parents=True, exist_ok=True)
-            tmp = disk.with_suffix(".tmp")
+            tmp = disk.with_suffix(f".{os.getpid()}.tmp")  # ranks of one run may write it at once
             save_file({"vectors": vectors.contiguous()}, str(tmp))
             tmp.replace(disk)
 

@@ -26,6 +26,7 @@ def evaluate_checkpoint(
     recognizer: str | Path | None = None,
     progress: bool = True,
     domain: str = "digits",
+    phrasing: str | None = None,
 ) -> tuple[dict, Path]:
     """Evaluate ``checkpoint`` (a shipped name, a folder, or ``copy-source`` on ``domain``'s default
     data); returns ``(metrics, report folder)``."""
@@ -37,7 +38,7 @@ def evaluate_checkpoint(
         raise ImiError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
     d = DOMAINS[domain]
     data = editor.config.data if editor is not None else d.data_config()
-    doc, folder = d.evaluate(editor, name, data, split, limit, out, batch_size, seed, recognizer, progress)
+    doc, folder = d.evaluate(editor, name, data, split, limit, out, batch_size, seed, recognizer, progress, phrasing)
     return {"domain": domain, **doc}, folder
 
 

@@ -75,14 +75,17 @@ class SentenceVectorEncoder(nn.Module):
     distinct sentence; the model holds only this projection, so checkpoints stay small.
     """
 
-    def __init__(self, d_text: int, d_i: int):
+    def __init__(self, d_text: int, d_i: int, noise: float = 0.0):
         super().__init__()
+        self.noise = noise
         self.proj = nn.Sequential(nn.Linear(d_text, 2 * d_i), nn.ReLU(inplace=True), nn.Linear(2 * d_i, d_i))
 
     def forward(self, vectors: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Sentence vectors ``(B, d_text)`` and lengths ``(B,)`` (0 = no instruction) → unit-norm ``(B, d_i)``."""
         if vectors.dim() != 2 or not vectors.is_floating_point():
             raise TypeError(f"expected sentence vectors (B, D) of floats, got {tuple(vectors.shape)} {vectors.dtype}")
+        if self.training and self.noise:  # jitter, then back onto the unit sphere (model.text_noise)
+            vectors = F.normalize(vectors + self.noise * torch.randn_like(vectors), dim=1)
         h = self.proj(vectors) * (lengths > 0).unsqueeze(1).to(vectors.dtype)
         return F.normalize(h, dim=1)
 
@@ -92,7 +95,7 @@ def instruction_encoder(config) -> nn.Module:
     if config.text_encoder == "minilm":
         from imi.core.sentences import DIM
 
-        return SentenceVectorEncoder(DIM, config.d_i)
+        return SentenceVectorEncoder(DIM, config.d_i, config.text_noise)
     return InstructionEncoder(config.vocab_size, config.d_emb, config.d_i)
 
 

@@ -20,12 +20,13 @@ from PIL import Image
 
 from imi.core.checkpoint import CheckpointError
 from imi.core.config import ExperimentConfig
-from imi.core.errors import ImiError, InstructionError
+from imi.core.errors import EmptyInstructionError, ImiError, InstructionError, NotUnderstoodError
 from imi.core.images import denormalize, load_image, normalize, to_pil
 from imi.core.sentences import SentenceTokenizer, instruction_tokenizer
 from imi.core.text import Tokenizer, Vocabulary
-from imi.registry import load_pretrained
+from imi.registry import DOMAINS, load_pretrained
 from imi.tasks.edit.model import EditModel
+from imi.tasks.edit.understand import InstructionReader, Reading
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"  # src/imi/checkpoints
 ImageLike = Image.Image | np.ndarray | str | Path
@@ -43,10 +44,17 @@ def _check_seed(seed: int) -> None:
 class Editor:
     """Edits images with a trained IMI model (eval mode, no gradients)."""
 
-    def __init__(self, model: EditModel, config: ExperimentConfig, tokenizer: Tokenizer | SentenceTokenizer):
+    def __init__(
+        self,
+        model: EditModel,
+        config: ExperimentConfig,
+        tokenizer: Tokenizer | SentenceTokenizer,
+        reader: InstructionReader | None = None,
+    ):
         self.model = model
         self.config = config
         self.tokenizer = tokenizer
+        self.reader = reader  # what an instruction is understood as (sentence-encoder checkpoints)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, device: str | torch.device = "cpu") -> Editor:
@@ -65,7 +73,37 @@ class Editor:
         # a sentence-encoder model reads any word (the word tokenizer then only checks the text).
         data = config.data
         words = Tokenizer(Vocabulary(tuple(vocab)), data.strict_tokens, data.word_aliases)
-        return cls(model, config, instruction_tokenizer(words, config.model.text_encoder))
+        tokenizer = instruction_tokenizer(words, config.model.text_encoder)
+        return cls(model, config, tokenizer, InstructionReader.load(path))
+
+    def understand(self, instruction: str | Sequence[str]) -> Reading | list[Reading]:
+        """What the instruction reader makes of an instruction (or a list): the change it names, its
+        confidence, and whether it is understood at all. Editing does not depend on it; :meth:`edit`
+        refuses what it does not understand. Raises :class:`ImiError` for a checkpoint without one."""
+        if self.reader is None:
+            raise ImiError("this checkpoint has no instruction reader (only sentence-encoder models have one)")
+        texts = [instruction] if isinstance(instruction, str) else list(instruction)
+        sentences = self.tokenizer if self.tokenizer.reads_text else SentenceTokenizer(self.tokenizer)
+        vectors, lengths = sentences.batch(texts)
+        if not lengths.all():
+            raise EmptyInstructionError("an empty instruction means no change; there is nothing to understand")
+        readings = self.reader.read(vectors, DOMAINS[self.config.domain].meaning.describe)
+        return readings[0] if isinstance(instruction, str) else readings
+
+    def check_understood(self, texts: Sequence[str]) -> None:
+        """Raise :class:`NotUnderstoodError` for the first non-empty text the reader does not understand
+        (nothing to check without a reader)."""
+        if self.reader is None:
+            return
+        todo = [t for t in texts if t.strip()]
+        for text, reading in zip(todo, self.understand(todo) if todo else [], strict=True):
+            if not reading.understood:
+                raise NotUnderstoodError(
+                    f"did not understand {text.strip()[:80]!r}: it does not read as an edit this model can make "
+                    f"(closest: {reading.summary}, confidence {reading.confidence:.2f}, in-domain "
+                    f"{reading.in_domain:.2f}, familiarity {reading.familiarity:.2f}); nothing was changed",
+                    reading,
+                )
 
     def batch_inputs(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         """The instruction tensors of a data set batch as this model reads them: the batch's token ids,
@@ -149,6 +187,7 @@ class Editor:
         if not texts:
             raise InstructionError("an empty batch: give at least one image and one instruction")
         _check_seed(seed)
+        self.check_understood(texts)
         tokens, lengths = self.tokenizer.batch(texts)
         out = [to_pil(x) for x in self.edit_tensors(self.preprocess(images), tokens, lengths, seed)]
         return out[0] if single else out

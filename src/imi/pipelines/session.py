@@ -103,11 +103,13 @@ class EditSession:
         return start
 
     def check(self, instruction: str) -> str:
-        """The instruction with its spaces normalised; raises if it is empty or (digits) has an unknown word."""
+        """The instruction with its spaces normalised; raises if it is empty, (digits) has an unknown word,
+        or (a model with an instruction reader) is not understood."""
         text = " ".join(instruction.split())
         if not text:
             raise EmptyInstructionError("the instruction is empty: type what should change")
         self.editor.tokenizer.encode(text)  # a strict tokenizer raises UnknownWordError naming the words
+        self.editor.check_understood([text])  # NotUnderstoodError: "turn him into a cat" changes nothing
         return text
 
     def apply(self, instruction: str) -> Step:

@@ -32,6 +32,7 @@ from imi.pipelines.edit import Editor
 from imi.registry import DOMAINS, SYSTEMS, build_model, read_config
 from imi.tasks.edit.batch import StepBatch, model_inputs
 from imi.tasks.edit.recipe import NonFiniteLoss
+from imi.tasks.edit.understand import READER_CONFIG, train_reader
 
 SAMPLE_ITEMS = 8
 
@@ -94,6 +95,7 @@ class Trainer:
         self.dev_set = model_inputs(bench.split("dev"), self.tokenizer)
         if self.tokenizer.reads_text:  # every distinct sentence once, cached on disk: steps only look up
             self.tokenizer.warm([*self.train_set.texts, *self.dev_set.texts], progress=self.dist.is_main)
+        self._bench = bench
         shape = tuple(self.dev_set.batch([0]).source.shape[1:])
         wanted = (config.model.channels, config.model.image_size, config.model.image_size)
         if shape != wanted:
@@ -137,6 +139,7 @@ class Trainer:
 
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.train_reader()
         if resume:
             self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opts, self.rng)
             self.saved_step = self.step
@@ -321,6 +324,17 @@ class Trainer:
             best = self.run_dir / BEST
             best.mkdir(exist_ok=True)
             ckpt.save_pretrained(best, self.model, self.config, list(self.tokenizer.vocab.itos), self.step)
+            ckpt.copy_extras(self.run_dir, best)
+
+    def train_reader(self) -> None:
+        """A sentence-encoder model gets its instruction reader (what an edit was understood as, and
+        "did not understand"): seconds on the cached vectors, written once into the run folder."""
+        meaning = DOMAINS[self.config.domain].meaning
+        if not self.tokenizer.reads_text or meaning is None or (self.run_dir / READER_CONFIG).is_file():
+            return
+        reader, facts = train_reader(meaning, self._bench, self.tokenizer, seed=self.config.train.seed)
+        reader.save(self.run_dir, facts)
+        self.stats.report(0, {"reader_" + k: v for k, v in facts.items() if isinstance(v, float)})
 
     def validation_score(self, items: int = 256) -> float:
         """The recipe's model-selection score on the first ``items`` dev triplets (lower is better):

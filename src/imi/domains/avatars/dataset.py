@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -276,11 +276,20 @@ class AvatarSplit:
         self.meta = cache.meta(name)
         key = "heldout_instruction" if phrasing == "heldout" else "instruction"
         self.instructions = [m[key] for m in self.meta]
-        self._tokens, self._lengths = avatar_tokenizer().batch(self.instructions)
         self._attribute = torch.tensor([NAMES.index(m["attribute"]) for m in self.meta], dtype=torch.long)
 
     def __len__(self) -> int:
         return len(self.meta)
+
+    @cached_property
+    def _token_table(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ids of every sentence, on first use (a sentence-encoder model and the reader never need them)."""
+        return avatar_tokenizer().batch(self.instructions)
+
+    @property
+    def target_attrs(self) -> np.ndarray:
+        """``(N, len(NAMES))`` value indices of every item's target (no image is read)."""
+        return self._target_attrs
 
     @property
     def texts(self) -> list[str]:
@@ -297,8 +306,8 @@ class AvatarSplit:
             source=source,
             target=target,
             change=(source != target).any(dim=1, keepdim=True),
-            tokens=self._tokens[kt],
-            lengths=self._lengths[kt],
+            tokens=self._token_table[0][kt],
+            lengths=self._token_table[1][kt],
             source_attrs=torch.from_numpy(self._source_attrs[k].astype(np.int64)),
             target_attrs=torch.from_numpy(self._target_attrs[k].astype(np.int64)),
             attribute=self._attribute[kt],

@@ -15,6 +15,7 @@ from imi.domains.avatars.dataset import AvatarBenchmark, avatar_tokenizer, edit_
 from imi.domains.avatars.edits import sample_record
 from imi.domains.avatars.evaluate import evaluate_editor, print_report
 from imi.domains.avatars.judge import load_avatar_recognizer
+from imi.domains.avatars.meaning import MEANING
 from imi.domains.avatars.metrics import judge_edit
 from imi.domains.avatars.render import render
 
@@ -71,5 +72,6 @@ DOMAIN = Domain(
     test_items=test_items,
     test_item=test_item,
     edit_ok=edit_ok,
+    meaning=MEANING,
     demo={"random_item": random_item},
 )

@@ -181,9 +181,12 @@ def fig15(result, editors: dict, path: Path, title: str = "") -> Path | None:
 
 def evaluate_editor(editor, name: str, data, split: str = "test", limit: int | None = None, out: Path | None = None,
                     batch_size: int = 64, seed: int = 0, recognizer: str | Path | None = None,
-                    progress: bool = True):  # fmt: skip
+                    progress: bool = True, phrasing: str | None = None):  # fmt: skip
     """``imi eval`` on avatars (the references alone when ``editor`` is None): metrics.json,
-    metrics.md, fig15.png; returns ``(doc, out)``. Avatar splits are small and always whole."""
+    metrics.md, fig15.png; returns ``(doc, out)``. Avatar splits are small and always whole, and
+    always measured in both phrasings."""
+    if phrasing is not None:
+        raise ImiError("--phrasing: the avatar report always measures both phrasings (seen and heldout)")
     if limit is not None:
         raise ImiError("--limit: avatar splits are small and always evaluated whole")
     bench = AvatarBenchmark(data, build=True, workers=os.cpu_count() or 1)

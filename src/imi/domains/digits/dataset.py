@@ -19,10 +19,20 @@ from imi.core.text import Tokenizer, Vocabulary
 from imi.domains.digits.config import DigitDataConfig
 from imi.domains.digits.glyphs import GlyphSet, load_idx, load_mnist_5k, split_glyphs
 from imi.domains.digits.render import render_batch
-from imi.domains.digits.scenes import ACTIONS, NULL_DIGIT, RULES, TRIPLETS_PER_GLYPH, all_instructions
+from imi.domains.digits.scenes import (
+    ACTIONS,
+    NULL_DIGIT,
+    RULES,
+    TRIPLETS_PER_GLYPH,
+    TripletRule,
+    all_instructions,
+)
 
 SPLITS = ("train", "dev", "test")
-PHRASINGS = ("seen", "heldout")
+# seen: the five templates (SPEC); varied: those and more ways to say them (VARIED_TEMPLATES, for
+# training a sentence-encoder model); heldout: words no training phrasing uses (evaluation only).
+PHRASINGS = ("seen", "varied", "heldout")
+_VARIANTS = {"seen": 1, "varied": 10, "heldout": 1}  # sentences per (digit, rule)
 
 
 @lru_cache(maxsize=1)
@@ -112,18 +122,24 @@ class DigitTriplets:
         self._tokens, self._lengths = self._token_table()
 
     def _token_table(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Ids of every (digit, rule) instruction: ``(10, 369, T)`` and ``(10, 369)``.
+        """Ids of every instruction of the phrasing: ``(V, 10, 369, T)`` and ``(V, 10, 369)``.
 
-        Held-out phrasings are read leniently (unknown words → ``<unk>``, as an LSTM model meets them);
-        a sentence-encoder model reads :attr:`texts` instead."""
-        self.texts = [
-            r.instruction(d) if self.phrasing == "seen" else r.heldout_instruction(d, i + 3 * d)
-            for d in range(10)
-            for i, r in enumerate(RULES)
-        ]
+        :attr:`texts` lists them flat, sentence ``v·3690 + digit·369 + rule``. Phrasings other than
+        the templates are read leniently (unknown words → ``<unk>``, as an LSTM model meets them); a
+        sentence-encoder model reads the texts themselves."""
+        variants = _VARIANTS[self.phrasing]
+        rules = list(enumerate(RULES))
+        self.texts = [self._sentence(r, d, v, i) for v in range(variants) for d in range(10) for i, r in rules]
         tok = digit_tokenizer() if self.phrasing == "seen" else replace(digit_tokenizer(), strict=False)
         ids, lengths = tok.batch(self.texts)
-        return ids.view(10, TRIPLETS_PER_GLYPH, -1), lengths.view(10, TRIPLETS_PER_GLYPH)
+        return ids.view(variants, 10, TRIPLETS_PER_GLYPH, -1), lengths.view(variants, 10, TRIPLETS_PER_GLYPH)
+
+    def _sentence(self, rule: TripletRule, digit: int, variant: int, index: int) -> str:
+        if self.phrasing == "seen":
+            return rule.instruction(digit)
+        if self.phrasing == "varied":
+            return rule.varied_instruction(digit, variant + 5 * (index + digit))  # templates and numerals mix
+        return rule.heldout_instruction(digit, index + 3 * digit)
 
     def __len__(self) -> int:
         return self._length
@@ -157,18 +173,19 @@ class DigitTriplets:
         both = render_batch(torch.cat([glyphs, glyphs]), torch.cat([src, tgt]), self.image_size)
         source, target = both.unsqueeze(1).chunk(2)
         d, r = torch.from_numpy(digits), torch.from_numpy(rule)
+        v = torch.from_numpy((glyph * 7 + rule) % len(self._tokens))  # which wording: a function of the item
         return TripletBatch(
             source=source,
             target=target,
             change=source != target,
-            tokens=self._tokens[d, r],
-            lengths=self._lengths[d, r],
+            tokens=self._tokens[v, d, r],
+            lengths=self._lengths[v, d, r],
             source_labels=src,
             target_labels=tgt,
             action=torch.from_numpy(_ACTION[rule]),
             glyph=torch.from_numpy(glyph),
             triplet=r,
-            texts=[self.texts[i] for i in (d * TRIPLETS_PER_GLYPH + r).tolist()],
+            texts=[self.texts[i] for i in ((v * 10 + d) * TRIPLETS_PER_GLYPH + r).tolist()],
         )
 
     def describe(self, glyph: int) -> list[dict]:
@@ -210,10 +227,13 @@ class DigitBenchmark:
     def pool(self, split: str) -> GlyphSet:
         return self.test_pool if split == "test" else self.train_pool
 
-    def split(self, name: str, phrasing: str = "seen") -> DigitTriplets:
+    def split(self, name: str, phrasing: str | None = None) -> DigitTriplets:
         """``"train"`` and ``"dev"`` share the train+dev pool (90% / 10% of its triplets).
 
-        ``phrasing="heldout"`` words the same triplets in :data:`~imi.domains.digits.scenes.HELDOUT_TEMPLATES`."""
+        ``phrasing`` (see :data:`PHRASINGS`) words the same triplets otherwise; None is
+        ``data.train_phrasing`` for train and dev, and the templates for test."""
+        if phrasing is None:
+            phrasing = self.config.train_phrasing if name in ("train", "dev") else "seen"
         size, p = self.config.image_size, phrasing
         n = len(self.train_pool) * TRIPLETS_PER_GLYPH
         if name == "train":

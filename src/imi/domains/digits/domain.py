@@ -14,6 +14,7 @@ from imi.domains.digits.config import DigitDataConfig
 from imi.domains.digits.dataset import DigitBenchmark, digit_tokenizer
 from imi.domains.digits.evaluate import evaluate_editor, print_report
 from imi.domains.digits.judge import load_recognizer
+from imi.domains.digits.meaning import MEANING
 
 
 def benchmark(config: DigitDataConfig, build: bool = False, workers: int = 1) -> DigitBenchmark:
@@ -60,5 +61,6 @@ DOMAIN = Domain(
     test_items=test_items,
     test_item=test_item,
     edit_ok=edit_ok,
+    meaning=MEANING,
     demo={"sketch": True, "blank": True},
 )

@@ -12,7 +12,7 @@ from imi.core.errors import ImiError
 from imi.core.permutation import Permutation
 from imi.domains.digits import report
 from imi.domains.digits.config import DigitDataConfig
-from imi.domains.digits.dataset import SPLITS, DigitBenchmark, TripletBatch
+from imi.domains.digits.dataset import PHRASINGS, SPLITS, DigitBenchmark, TripletBatch
 from imi.domains.digits.harness import EvalResult, evaluate
 from imi.domains.digits.judge import load_recognizer
 
@@ -40,9 +40,13 @@ def evaluate_editor(
     seed: int = 0,
     recognizer: str | Path | None = None,
     progress: bool = True,
+    phrasing: str | None = None,
 ) -> tuple[dict, Path]:
     """``imi eval`` on digits: ``editor`` (an :class:`imi.pipelines.edit.Editor`, or None for the
     copy-source row alone) and copy-source on ``split`` of ``data``; returns ``(metrics, out)``.
+
+    ``phrasing`` "heldout" words the same triplets in sentences no template uses (an LSTM model
+    reads their unknown words as ``<unk>``); None or "seen" uses the templates.
 
     The caller passes the checkpoint's own data config, so a model is always tested on the
     glyphs it was held out from.
@@ -54,9 +58,12 @@ def evaluate_editor(
     if editor is not None and (editor.channels != 1 or editor.image_size != 64):
         raise ImiError(f"{name}: the digit evaluation needs a 1×64×64 model")
     judge = load_recognizer(recognizer)
-    bench_split = DigitBenchmark(data).split(split)
+    phrasing = phrasing or "seen"
+    if phrasing not in PHRASINGS:
+        raise ImiError(f"unknown phrasing {phrasing!r}; choose one of {', '.join(PHRASINGS)}")
+    bench_split = DigitBenchmark(data).split(split, phrasing)
     items = pick_items(len(bench_split), limit)
-    suffix = "" if limit is None else f"-n{len(items)}"
+    suffix = ("" if phrasing == "seen" else f"-{phrasing}") + ("" if limit is None else f"-n{len(items)}")
     out = Path(out) if out is not None else Path("runs") / "eval" / f"{name.replace('/', '-')}-{split}{suffix}"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -64,7 +71,7 @@ def evaluate_editor(
         return editor.edit_batch(batch, noise_seed)
 
     result = evaluate({name: edit} if editor else {}, bench_split, judge, items, batch_size, seed, progress)
-    doc = _document(name, split, seed, result, judge.accuracy, editor)
+    doc = {**_document(name, split, seed, result, judge.accuracy, editor), "phrasing": phrasing}
     core_report.write_metrics(out / "metrics.json", doc)
     rows = _rows(doc, name)
     (out / "metrics.md").write_text(report.markdown_table(rows) + "\n")
@@ -97,7 +104,8 @@ def _document(name: str, split: str, seed: int, result: EvalResult, judge_acc: d
 
 def print_report(doc: dict, out: Path, console) -> None:
     name = doc["checkpoint"]
-    title = f"{name} on the {doc['split']} split ({doc['items']:,} triplets, {doc['seconds']:.0f} s)"
+    words = "" if doc.get("phrasing", "seen") == "seen" else f", {doc['phrasing']} phrasing"
+    title = f"{name} on the {doc['split']} split ({doc['items']:,} triplets{words}, {doc['seconds']:.0f} s)"
     console.print(report.table(_rows(doc, name), title))
     names = ["metrics.json", "metrics.md", "ssim_hist.png"] + (["examples.png"] if doc["model"] else [])
     console.print(f"wrote {', '.join(names)} in {out}")

@@ -57,6 +57,33 @@ HELDOUT_TEMPLATES = {
     "expand": ("enlarge the {digit} {where}", "grow the {digit} {where}", "stretch the {digit} {where}"),
     "compress": ("shrink the {digit} {where}", "squeeze the {digit} {where}", "squash the {digit} {where}"),
 }
+# More ways to say the templates, for training a sentence-encoder model (``data.train_phrasing
+# "varied"``): five templates teach a reader that only those words matter. None of their words
+# is a held-out word below, except the digit, "the", "to", "a", "left" and "right" (tests check).
+VARIED_TEMPLATES = {
+    "put": ("put {digit} on the {where}", "write a {digit} on the {where}", "insert {digit} on the {where}",
+            "paint a {digit} on the {where} square", "there should be a {digit} on the {where}"),
+    "remove": ("remove {digit}", "remove the {digit}", "take out the {digit}", "wipe out the {digit}",
+               "take the {digit} off"),
+    "move": ("move {digit} to the {where}", "relocate the {digit} to the {where}", "transfer the {digit} {dir}",
+             "drag the {digit} {dir}", "move the {digit} {dir}"),
+    "expand": ("expand {digit} to the {where}", "make the {digit} bigger on the {where} side",
+               "extend the {digit} to the {where}", "make the {digit} larger on the {where} side",
+               "scale up the {digit} on the {where} side"),
+    "compress": ("compress {digit} to the {where}", "make the {digit} smaller on the {where} side",
+                 "reduce the {digit} to the {where}", "make the {digit} tinier on the {where} side",
+                 "scale down the {digit} on the {where} side"),
+}  # fmt: skip
+VARIED_DIRECTIONS = {
+    "top": "up",
+    "bottom": "down",
+    "left": "to the left side",
+    "right": "to the right side",
+    "top left": "up and to the left",
+    "top right": "up and to the right",
+    "bottom left": "down and to the left",
+    "bottom right": "down and to the right",
+}
 # Cells for "put", and directions for move / expand / compress, in other words ("left" and "right"
 # stay: people have no other words for them, but the constructions around them are new).
 HELDOUT_POSITIONS = {
@@ -186,6 +213,14 @@ class TripletRule:
 
     def instruction(self, digit: int) -> str:
         return TEMPLATES[self.action].format(digit=DIGIT_WORDS[digit], where=self.where)
+
+    def varied_instruction(self, digit: int, variant: int) -> str:
+        """The edit in one of :data:`VARIED_TEMPLATES` (variant 0 is the template itself)."""
+        templates = VARIED_TEMPLATES[self.action]
+        k = variant % len(templates)
+        name = str(digit) if (variant // len(templates)) % 2 else DIGIT_WORDS[digit]
+        where = self.where
+        return templates[k].format(digit=name, where=where, dir=VARIED_DIRECTIONS.get(where or "", ""))
 
     def heldout_instruction(self, digit: int, variant: int) -> str:
         """The same edit in held-out words; ``variant`` picks the template (any int, taken modulo)."""
