@@ -67,10 +67,9 @@ def test_a_saved_reader_loads_and_a_damaged_one_is_refused(digit_reader, tmp_pat
         InstructionReader.load(tmp_path)
 
 
-def test_the_editor_refuses_and_the_session_keeps_its_history(digit_reader, tmp_path):
-    """A sentence-encoder checkpoint with a reader: edit() and a session refuse "turn him into a cat"."""
-    from imi import Editor
-    from imi.pipelines.session import EditSession
+@pytest.fixture(scope="module")
+def minilm_run(tmp_path_factory) -> Path:
+    """A sentence-encoder digit model trained for a few steps; training gives it its reader."""
     from imi.presets import resolve
     from imi.training.loop import Trainer
 
@@ -78,9 +77,17 @@ def test_the_editor_refuses_and_the_session_keeps_its_history(digit_reader, tmp_
         **{"train.max_steps": "20", "train.threads": "1", "train.checkpoint_every": "1000"},
         **{"train.sample_every": "1000", "data.train_per_class": "20", "data.test_per_class": "5"},
     }
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("minilm") / "run"
     Trainer(resolve("digits-minilm", overrides), run).fit()
-    editor = Editor.from_pretrained(run)
+    return run
+
+
+def test_the_editor_refuses_and_the_session_keeps_its_history(minilm_run):
+    """A sentence-encoder checkpoint with a reader: edit() and a session refuse "turn him into a cat"."""
+    from imi import Editor
+    from imi.pipelines.session import EditSession
+
+    editor = Editor.from_pretrained(minilm_run)
     assert editor.reader is not None and editor.understand("slide the 3 rightward").slots["digit"] == "three"
     image = np.zeros((64, 64), np.uint8)
     with pytest.raises(NotUnderstoodError, match="did not understand 'turn him into a cat'") as caught:
@@ -90,3 +97,24 @@ def test_the_editor_refuses_and_the_session_keeps_its_history(digit_reader, tmp_
     with pytest.raises(NotUnderstoodError):
         session.apply("order me a pizza")
     assert len(session.history) == 1 and session.cursor == 0
+
+
+def test_the_cli_says_what_it_understood_and_refuses(minilm_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from imi.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["understand", str(minilm_run), "erase the 7"])
+    assert ok.exit_code == 0 and "understood as remove seven" in ok.output
+    no = runner.invoke(app, ["understand", str(minilm_run), "erase the 7", "order me a pizza"])
+    assert no.exit_code == 1 and "'order me a pizza': did not understand" in no.output
+    image = tmp_path / "in.png"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(image)
+    out = tmp_path / "out.png"
+    refused = runner.invoke(
+        app, ["edit", str(minilm_run), "turn him into a cat", "--image", str(image), "--out", str(out)]
+    )
+    assert refused.exit_code != 0 and "did not understand" in refused.output and not out.exists()

@@ -293,6 +293,8 @@ def edit(
     texts = [session.check(t) for t in instructions]  # refuse a bad word before doing any work
     for text in texts:
         step = session.apply(text)
+        if step.reading:
+            console.print(f"{text!r}: understood as {step.reading}")
         if step.unknown:
             console.print(f"[yellow]read as <unk> in {text!r}: {', '.join(step.unknown)}[/]")
     session.current.pil().save(out)
@@ -303,6 +305,50 @@ def edit(
     if gif is not None:
         session.export_gif(gif)
         console.print(f"wrote {gif}")
+
+
+@app.command()
+@user_errors
+def understand(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped name or a checkpoint / run folder with a reader.")],
+    instructions: Annotated[list[str], typer.Argument(help="Instructions to read (nothing is edited).")],
+) -> None:
+    """What a model understands each instruction as; exits 1 if any is not understood."""
+    from imi.pipelines.edit import Editor
+
+    editor = Editor.from_pretrained(checkpoint)
+    readings = editor.understand(list(instructions))
+    for text, r in zip(instructions, readings, strict=True):
+        signals = f"confidence {r.confidence:.2f}, in-domain {r.in_domain:.2f}, familiarity {r.familiarity:.2f}"
+        console.print(f"{text!r}: {'understood as ' + str(r) if r.understood else 'did not understand'} ({signals})")
+    if not all(r.understood for r in readings):
+        raise typer.Exit(1)
+
+
+@app.command("reader")
+@user_errors
+def reader_(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint or run folder of a sentence-encoder model.")],
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
+) -> None:
+    """(Re)train a checkpoint's instruction reader on its domain's data and write it into the folder
+    (and best/ of a run); training a sentence-encoder model does this by itself."""
+    from imi.core.checkpoint import copy_extras
+    from imi.core.sentences import SentenceTokenizer
+    from imi.registry import DOMAINS, read_config
+    from imi.tasks.edit.understand import train_reader
+
+    config, _, _ = read_config(checkpoint)
+    domain = DOMAINS[config.domain]
+    if domain.meaning is None:
+        raise ImiError(f"the {config.domain} domain has no instruction slots to read")
+    bench = domain.benchmark(config.data, build=True)
+    reader, facts = train_reader(domain.meaning, bench, SentenceTokenizer(domain.tokenizer()), seed=seed)
+    reader.save(checkpoint, facts)
+    if (checkpoint / "best" / "config.json").is_file():
+        copy_extras(checkpoint, checkpoint / "best")
+    console.print(json.dumps({k: v for k, v in facts.items()}, indent=1))
+    console.print(f"wrote the reader into {checkpoint}")
 
 
 @app.command()

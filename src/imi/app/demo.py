@@ -77,6 +77,8 @@ class Demo:
         )
         if step.unknown and not message:
             message = f"read as `<unk>` (not in the training vocabulary): {', '.join(step.unknown)}"
+        if step.reading and not message:  # a sentence-encoder model says what it understood
+            message = f"understood as: **{step.reading}**"
         return (
             state,
             magnify(step.image),
@@ -221,6 +223,8 @@ class Demo:
         """Vocabulary words that complete the word being typed (autocompletion hints)."""
         if state is None:
             return ""
+        if state.session.editor.tokenizer.reads_text:
+            return "type it your way: this model reads whole sentences (a pretrained sentence encoder)"
         vocab = [w for w in state.session.editor.tokenizer.vocab.words if not w.startswith("<")]
         partial = "" if not text or text.endswith(" ") else text.split()[-1].lower()
         matches = [w for w in vocab if w.startswith(partial)] if partial else []

@@ -90,13 +90,14 @@ class Editor:
         readings = self.reader.read(vectors, DOMAINS[self.config.domain].meaning.describe)
         return readings[0] if isinstance(instruction, str) else readings
 
-    def check_understood(self, texts: Sequence[str]) -> None:
-        """Raise :class:`NotUnderstoodError` for the first non-empty text the reader does not understand
-        (nothing to check without a reader)."""
+    def check_understood(self, texts: Sequence[str]) -> list[Reading] | None:
+        """The readings of the non-empty ``texts`` (None without a reader); raises
+        :class:`NotUnderstoodError` for the first one the reader does not understand."""
         if self.reader is None:
-            return
+            return None
         todo = [t for t in texts if t.strip()]
-        for text, reading in zip(todo, self.understand(todo) if todo else [], strict=True):
+        readings = self.understand(todo) if todo else []
+        for text, reading in zip(todo, readings, strict=True):
             if not reading.understood:
                 raise NotUnderstoodError(
                     f"did not understand {text.strip()[:80]!r}: it does not read as an edit this model can make "
@@ -104,6 +105,7 @@ class Editor:
                     f"{reading.in_domain:.2f}, familiarity {reading.familiarity:.2f}); nothing was changed",
                     reading,
                 )
+        return readings
 
     def batch_inputs(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         """The instruction tensors of a data set batch as this model reads them: the batch's token ids,

@@ -39,12 +39,14 @@ class Step:
             (SIM's mask, ours' box masks …); None for the start image or a
             variant without one.
         unknown: words read as ``<unk>`` (avatars' lenient tokenizer).
+        reading: what the instruction reader understood ("glasses → round (0.97)"); None without one.
     """
 
     instruction: str
     image: torch.Tensor
     mask: torch.Tensor | None = None
     unknown: tuple[str, ...] = ()
+    reading: str | None = None
 
     def pil(self) -> Image.Image:
         return to_pil(self.image)
@@ -116,6 +118,7 @@ class EditSession:
         """Edit the current image with ``instruction`` (see :meth:`check` for what is refused). An edit
         that changes no pixel raises :class:`NoChangeError` and leaves the history as it was."""
         text = self.check(instruction)
+        readings = self.editor.check_understood([text])
         source = self.current.image[None]
         tokens, lengths = self.editor.tokenizer.batch([text])
         result = self.editor.edit_tensors(source, tokens, lengths, self.seed + self.cursor)[0]
@@ -126,7 +129,8 @@ class EditSession:
             why = f" (read as <unk>: {', '.join(unread)})" if unread else ""
             raise NoChangeError(f"the model changed nothing for {text!r}{why}; the step was not added")
         mask = self.editor.change_map(source, tokens, lengths)
-        step = Step(text, result, None if mask is None else mask[0], tuple(self.editor.unknown_words(text)))
+        unknown = tuple(self.editor.unknown_words(text))
+        step = Step(text, result, None if mask is None else mask[0], unknown, str(readings[0]) if readings else None)
         self.history = [*self.steps, step]
         self.cursor += 1
         return step
