@@ -239,11 +239,11 @@ class ExperimentConfig:
     def from_dict(cls, d: dict, data_configs: Mapping[str, type]) -> ExperimentConfig:
         """Rebuild a saved config; ``data_configs`` maps each domain name to its data config class.
 
-        Configs written before the domain was saved by name are read by their data fields:
-        the one domain whose data config has exactly those fields."""
+        Configs written before the domain was saved by name are read by their data fields: the one
+        domain whose data config has all those fields (fields added since take their defaults)."""
         try:
             name = d.get("domain") or next(
-                (n for n, t in data_configs.items() if set(d["data"]) == {f.name for f in fields(t)}), None
+                (n for n, t in data_configs.items() if set(d["data"]) <= {f.name for f in fields(t)}), None
             )
             if name not in data_configs:
                 known = ", ".join(data_configs)
