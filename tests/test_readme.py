@@ -36,6 +36,7 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     ),
     "python -m pip install torch==2.13.0 && python -m pip install -e . && imi demo": (SKIP, "serves the demo"),
     "imi data digits --stats": "",
+    'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",
     "imi data digits --list-triplets --glyph 0 --split test": "",
     "imi data digits --stats --idx-images train-images-idx3-ubyte.gz --idx-labels train-labels-idx1-ubyte.gz "
