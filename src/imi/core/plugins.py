@@ -45,8 +45,8 @@ class Domain:
             ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
         tokenizer: ``() →`` the :class:`imi.core.text.Tokenizer` of its instructions.
         evaluate: ``imi eval``: ``(editor | None, name, data_config, split, limit, out, batch_size, seed,
-            judge, progress, phrasing) → (doc, out)``; ``editor`` None evaluates the reference rows alone;
-            ``phrasing`` None is the domain's default (a domain may refuse any other).
+            judge, progress) → (doc, out)``, and the keyword ``phrasing`` when ``imi eval --phrasing`` is
+            given (a domain may refuse it); ``editor`` None evaluates the reference rows alone.
         print_report: ``(doc, out, console)``: the console summary of ``evaluate``'s document.
         analyze: ``imi analyze``: ``(editor, checkpoint, run_dir, out) → (doc, out, figures)``.
         bench_settings: dotted overrides the bench adds to each variant's preset, from the

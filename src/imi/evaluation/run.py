@@ -38,7 +38,9 @@ def evaluate_checkpoint(
         raise ImiError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
     d = DOMAINS[domain]
     data = editor.config.data if editor is not None else d.data_config()
-    doc, folder = d.evaluate(editor, name, data, split, limit, out, batch_size, seed, recognizer, progress, phrasing)
+    # ``phrasing`` only when asked for: a domain written before it existed keeps working.
+    extra = {} if phrasing is None else {"phrasing": phrasing}
+    doc, folder = d.evaluate(editor, name, data, split, limit, out, batch_size, seed, recognizer, progress, **extra)
     return {"domain": domain, **doc}, folder
 
 
