@@ -107,18 +107,21 @@ class EditSession:
     def check(self, instruction: str) -> str:
         """The instruction with its spaces normalised; raises if it is empty, (digits) has an unknown word,
         or (a model with an instruction reader) is not understood."""
+        return self._checked(instruction)[0]
+
+    def _checked(self, instruction: str) -> tuple[str, list | None]:
+        """:meth:`check`, also returning the reader's readings (None without a reader)."""
         text = " ".join(instruction.split())
         if not text:
             raise EmptyInstructionError("the instruction is empty: type what should change")
         self.editor.tokenizer.encode(text)  # a strict tokenizer raises UnknownWordError naming the words
-        self.editor.check_understood([text])  # NotUnderstoodError: "turn him into a cat" changes nothing
-        return text
+        readings = self.editor.check_understood([text])  # NotUnderstoodError: "turn him into a cat"
+        return text, readings
 
     def apply(self, instruction: str) -> Step:
         """Edit the current image with ``instruction`` (see :meth:`check` for what is refused). An edit
         that changes no pixel raises :class:`NoChangeError` and leaves the history as it was."""
-        text = self.check(instruction)
-        readings = self.editor.check_understood([text])
+        text, readings = self._checked(instruction)
         source = self.current.image[None]
         tokens, lengths = self.editor.tokenizer.batch([text])
         result = self.editor.edit_tensors(source, tokens, lengths, self.seed + self.cursor)[0]
