@@ -113,7 +113,7 @@ def test_validation_logs_dev_ssim_by_phase_and_keeps_the_first_dev_edit(avatar_c
     val = read_stats(tmp_path / "run" / "stats.jsonl", "val_ssim")
     assert [(r["step"], r["phase"]) for r in val] == [(4, 1.0), (8, 2.0)]
     assert all(-1 <= r["val_ssim"] <= 1 for r in val)
-    assert val[-1]["val_ssim"] == pytest.approx(trainer.dev_scores(16)[0])  # the logged number is the dev SSIM
+    assert val[-1]["val_ssim"] == pytest.approx(trainer.dev_scores(16)["val_ssim"])  # the logged number is the dev SSIM
     shots = sorted((tmp_path / "run" / "samples" / FIXED).glob("*.png"))
     assert [p.name for p in shots] == ["step-0000004.png", "step-0000008.png"]
     assert Image.open(shots[0]).size == (64, 64) and Image.open(shots[0]).mode == "RGB"

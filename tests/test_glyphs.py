@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from imi.core.errors import DataError
-from imi.domains.digits.glyphs import IMAGE_MAGIC, LABEL_MAGIC, load_idx, load_mnist_5k, read_idx, split_glyphs
+from imi.core.glyphs import IMAGE_MAGIC, LABEL_MAGIC, load_idx, load_mnist_5k, read_idx, split_glyphs
 
 
 def write_idx(path, array, magic, gz=False):

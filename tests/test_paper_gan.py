@@ -99,7 +99,8 @@ def test_validation_logs_the_judges_dev_edit_accuracy(tmp_path):
     rows = [json.loads(line) for line in (trainer.run_dir / "stats.jsonl").read_text().splitlines()]
     val = [r for r in rows if "val_edit_acc" in r]
     assert [r["step"] for r in val] == [4]
-    ssim, acc = trainer.dev_scores(64)
+    scores = trainer.dev_scores(64)
+    ssim, acc = scores["val_ssim"], scores["val_edit_acc"]
     assert val[0]["val_edit_acc"] == acc and val[0]["val_ssim"] == pytest.approx(ssim)
     # The hook is the judge of `imi eval`: the true targets read as correct edits.
     from imi.registry import DOMAINS

@@ -36,7 +36,7 @@ def test_save_load_same_output(tmp_path):
     trainer.fit()
     b = trainer.dev_set.batch(np.arange(6))
     trainer.model.eval()
-    live = trainer.editor.edit_tensors(b.source, b.tokens, b.lengths, seed=3)
+    live = trainer.pipeline.edit_tensors(b.source, b.tokens, b.lengths, seed=3)
     loaded = Editor.from_pretrained(tmp_path / "run").edit_tensors(b.source, b.tokens, b.lengths, seed=3)
     assert torch.equal(live, loaded)
     model, _, _ = load_pretrained(tmp_path / "run")

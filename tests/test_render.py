@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from imi.domains.digits.glyphs import load_mnist_5k
+from imi.core.glyphs import load_mnist_5k
 from imi.domains.digits.render import render_batch, render_scene
 from imi.domains.digits.scenes import NULL_SCENE, Scene, boxes
 

@@ -1,8 +1,9 @@
-"""IMI: image manipulation with natural-language instructions."""
+"""IMI: generating and editing images from language (and, the other way, captioning them)."""
 
 __version__ = "0.1.0"
 
+from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
 from imi.pipelines.session import EditSession
 
-__all__ = ["EditSession", "Editor"]
+__all__ = ["Captioner", "EditSession", "Editor"]

@@ -185,6 +185,52 @@ def data_avatars(
         console.print(f"wrote {path}")
 
 
+class CaptionLevel(str, Enum):
+    word = "word"
+    sentence = "sentence"
+
+
+@data_app.command("gridmnist")
+@user_errors
+def data_gridmnist(
+    stats: Annotated[bool, typer.Option("--stats", help="Grids and label shares per split.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, max=64, help="Draw N train grids with their captions.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Figure file for --show.")] = None,
+    level: Annotated[CaptionLevel, typer.Option(help="word (the paper's) or sentence captions.")] = CaptionLevel.word,
+    seed: Annotated[int, typer.Option(help="Seed of the glyph split and the grids.")] = 0,
+) -> None:
+    """GridMNIST (paper 003): 64×64 2×2 grids of MNIST glyphs, captioned by one of their digits."""
+    from imi.domains.gridmnist.captions import DIGIT_WORDS
+    from imi.domains.gridmnist.config import GridDataConfig
+    from imi.domains.gridmnist.data import SPLITS, GridMNIST
+
+    if not (stats or show):
+        raise ImiError("nothing to do: pass --stats or --show N --out FILE.png")
+    if show and out is None:
+        raise ImiError("--show needs --out FILE.png")
+    bench = GridMNIST(GridDataConfig(level=level.value, seed=seed))
+    if stats:
+        table = Table(title=f"GridMNIST ({bench.train_pool.source}, seed {seed}): share of cells per digit")
+        table.add_column("split")
+        table.add_column("grids", justify="right")
+        table.add_column("glyphs", justify="right")
+        for word in DIGIT_WORDS:
+            table.add_column(word, justify="right")
+        for name in SPLITS:
+            ds = bench.split(name)
+            shares = np.bincount(ds.labels.flatten().numpy(), minlength=10) / ds.labels.numel()
+            pool = bench.test_pool if name == "test" else bench.train_pool
+            table.add_row(name, f"{len(ds):,}", f"{len(pool):,}", *(f"{v:.1%}" for v in shares))
+        console.print(table)
+    if show:
+        from imi.core.viz import caption_figure
+
+        ds = bench.split("train")
+        batch = ds.batch(np.random.default_rng(seed).integers(0, len(ds), show))
+        path = caption_figure(batch.image, batch.texts(), out, [f"cell {k + 1}" for k in range(4)])
+        console.print(f"wrote {path}")
+
+
 def parse_overrides(args: list[str]) -> dict[str, str]:
     """``["--train.lr", "1e-4", "--model.ch=32"]`` → ``{"train.lr": "1e-4", "model.ch": "32"}``."""
     out: dict[str, str] = {}
@@ -305,6 +351,37 @@ def edit(
     if gif is not None:
         session.export_gif(gif)
         console.print(f"wrote {gif}")
+
+
+@app.command()
+@user_errors
+def caption(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped caption model (gridmnist) or a checkpoint folder.")],
+    image: Annotated[Path, typer.Argument(help="The picture to caption (converted and resized).")],
+    code: Annotated[
+        str | None, typer.Option(help="The latent code: comma-separated numbers (e.g. 0.5,-1,0), or a seed.")
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Caption under this many codes (seeds code, code + 1, …).")] = 1,
+) -> None:
+    """Caption an image under a latent code: imi caption gridmnist grid.png --samples 5."""
+    from imi.pipelines.caption import Captioner, CodeError
+
+    captioner = Captioner.from_pretrained(checkpoint)
+    c: int | list[float] | None = None
+    if code is not None:
+        try:
+            c = int(code) if "," not in code and "." not in code else [float(v) for v in code.split(",")]
+        except ValueError:
+            raise CodeError(f"--code is a seed or comma-separated numbers, got {code!r:.40}") from None
+    if isinstance(c, list):
+        console.print(captioner.caption(image, c, samples))
+        return
+    seed = 0 if c is None else c
+    codes = captioner.code(seed, samples)
+    texts = captioner.caption(image, seed, samples) if samples > 1 else [captioner.caption(image, seed)]
+    for k, text in enumerate(texts):
+        values = ", ".join(f"{v:+.2f}" for v in codes[k].tolist())
+        console.print(f"code [{values}] (seed {seed}, row {k}): {text}")
 
 
 @app.command()

@@ -10,6 +10,8 @@ from dataclasses import replace
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig, TrainConfig, apply_overrides
 from imi.domains.avatars.config import AvatarDataConfig
 from imi.domains.digits.config import DigitDataConfig
+from imi.domains.gridmnist.config import GridDataConfig
+from imi.systems.latextgan.config import CaptionGANConfig
 
 # The `+l1` variants: an L1 term on G(z, c_r), D and G stepped every iteration (TrainConfig).
 _L1 = {"lambda_rec": 100.0, "update_rule": "both"}
@@ -146,6 +148,31 @@ PRESETS |= {
         model=replace(PRESETS["avatars-ours-40k"].model, text_encoder="minilm", text_noise=0.01),
     ),
 }
+
+# Issue 23: the conditional captioning GAN (paper 003) on GridMNIST. The paper's log-loss is the
+# default; LaTextGAN's WGAN-GP and the ablation λ_I = 0 are presets; "sentence" captions name the cell.
+_CAPTION_TRAIN = TrainConfig(
+    batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=20_000, log_every=100,
+    sample_every=2_000, checkpoint_every=1_000, val_items=1_000,
+)  # fmt: skip
+PRESETS |= {
+    "gridmnist-word": ExperimentConfig(
+        preset="gridmnist-word", data=GridDataConfig(), variant="caption-gan", model=CaptionGANConfig(),
+        train=_CAPTION_TRAIN,
+    ),
+    "gridmnist-word-wgan": ExperimentConfig(
+        preset="gridmnist-word-wgan", data=GridDataConfig(), variant="caption-gan",
+        model=CaptionGANConfig(objective="wgan-gp", critic_steps=5), train=replace(_CAPTION_TRAIN, beta1=0.5),
+    ),
+    "gridmnist-word-noinfo": ExperimentConfig(
+        preset="gridmnist-word-noinfo", data=GridDataConfig(), variant="caption-gan",
+        model=CaptionGANConfig(lambda_info=0.0), train=_CAPTION_TRAIN,
+    ),
+    "gridmnist-sentence": ExperimentConfig(
+        preset="gridmnist-sentence", data=GridDataConfig(level="sentence"), variant="caption-gan",
+        model=CaptionGANConfig(), train=_CAPTION_TRAIN,
+    ),
+}  # fmt: skip
 
 
 def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:

@@ -18,19 +18,23 @@ from imi.core.config import ConfigError, ExperimentConfig, ModelConfig
 from imi.core.plugins import Domain, System
 from imi.domains.avatars.domain import DOMAIN as AVATARS
 from imi.domains.digits.domain import DOMAIN as DIGITS
+from imi.domains.gridmnist.domain import DOMAIN as GRIDMNIST
 from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
+from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
 from imi.systems.ours import SYSTEMS as OURS_SYSTEMS
 from imi.systems.tim import SYSTEMS as TIM_SYSTEMS
 
 DOMAINS: dict[str, Domain] = {
     "digits": DIGITS,
     "avatars": AVATARS,
+    "gridmnist": GRIDMNIST,
 }
 
 SYSTEMS: dict[str, System] = {
     **IMI_SYSTEMS,  # imi-paper, imi-sim, cap2image
     **TIM_SYSTEMS,  # tim
     **OURS_SYSTEMS,  # ours, ours-avatars
+    **LATEXTGAN_SYSTEMS,  # caption-gan
 }
 
 
@@ -41,16 +45,25 @@ def require_domain(config: ExperimentConfig, name: str) -> Domain:
     return DOMAINS[name]
 
 
-def build_model(variant: str, config: ModelConfig) -> torch.nn.Module:
-    """The network of system ``variant``, freshly initialised from ``config``."""
+def system(variant: str) -> System:
+    """The system registered as ``variant`` (a clear error for an unknown one)."""
     if variant not in SYSTEMS:
         raise ConfigError(f"variant: unknown variant {variant!r}; choose one of {', '.join(SYSTEMS)}")
+    return SYSTEMS[variant]
+
+
+def build_model(variant: str, config: ModelConfig) -> torch.nn.Module:
+    """The network of system ``variant``, freshly initialised from ``config``."""
+    wanted = system(variant).config
+    if not isinstance(config, wanted):
+        raise ConfigError(f"model: variant {variant!r} takes a {wanted.__name__}, got a {type(config).__name__}")
     return SYSTEMS[variant].model(config)
 
 
 def read_config(path: str | Path) -> tuple[ExperimentConfig, list[str], int]:
     """``(experiment config, vocabulary, step)`` of a checkpoint folder (any registered domain)."""
-    return ckpt.read_config(path, {name: d.data_config for name, d in DOMAINS.items()})
+    data = {name: d.data_config for name, d in DOMAINS.items()}
+    return ckpt.read_config(path, data, {name: s.config for name, s in SYSTEMS.items()})
 
 
 def load_pretrained(path: str | Path, device: str | torch.device = "cpu"):

@@ -1,4 +1,5 @@
-"""`imi demo`: multi-turn editing in the browser (Gradio Blocks), on the shipped checkpoints.
+"""`imi demo`: multi-turn editing in the browser (Gradio Blocks), on the shipped checkpoints; a
+second tab captions digit grids under a latent code (:mod:`imi.app.caption`).
 
 Each browser tab holds its own :class:`DemoState` (a model name and an
 :class:`~imi.pipelines.session.EditSession`) in a ``gr.State``; the editors (weights)
@@ -26,6 +27,8 @@ import numpy as np
 import torch
 
 from imi.app import starts
+from imi.app.caption import CaptionDemo
+from imi.app.caption import build_tab as build_caption_tab
 from imi.app.models import ModelCatalog
 from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
@@ -63,6 +66,7 @@ class Demo:
         self.seed = seed  # of every session's random starts (test items, avatars); None = fresh each time
         self.max_upload_bytes = max_upload_bytes
         self.exports = Path(tempfile.mkdtemp(prefix="imi-demo-"))  # downloads (strips, GIFs)
+        self.captions = CaptionDemo(catalog, max_upload_bytes, seed)  # the caption tab
         atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
 
     # -- views ----------------------------------------------------------------------------------
@@ -253,69 +257,84 @@ def build(demo: Demo) -> gr.Blocks:
             "Type what should change; each instruction edits the last result. "
             "Undo, redo, compare two models, download the sequence."
         )
-        with gr.Row():
-            domain = gr.Radio(domains, value=first, label="domain")
-            model = gr.Dropdown(demo.catalog.names(first), value=demo.catalog.names(first)[0], label="model")
-        with gr.Row():
-            with gr.Column(scale=2):
-                # Captions above the panels, not gradio's label badges, which sit on the pictures.
-                gr.Markdown("**current image** — the last edit's result")
-                current = gr.Image(show_label=False, type="filepath", interactive=False, height=280, elem_id="current")
-                text = gr.Textbox(
-                    label="instruction", placeholder="e.g. move zero to the top left", elem_id="instruction"
-                )
-                hint = gr.Markdown(elem_id="hints")
-                example = gr.Dropdown(demo.examples(first), value=None, label="examples (pick one to fill the box)")
-                with gr.Row():
-                    apply_btn = gr.Button("apply", variant="primary", elem_id="apply")
-                    undo_btn = gr.Button("undo")
-                    redo_btn = gr.Button("redo")
-                    reset_btn = gr.Button("reset")
-                status = gr.Markdown(elem_id="status")
-            with gr.Column(scale=2):
-                with gr.Row():
-                    with gr.Column(min_width=160):
-                        gr.Markdown("**what the model redrew** (its mask)")
-                        mask = gr.Image(show_label=False, type="filepath", format="png", interactive=False, height=200)
-                    with gr.Column(min_width=160):
-                        gr.Markdown("**|previous − current|** — black: no change")
-                        diff = gr.Image(show_label=False, type="filepath", format="png", interactive=False, height=200)
-                gr.Markdown("**history** — every step, captioned; undo and redo walk it")
-                history = gr.Image(show_label=False, type="filepath", interactive=False, elem_id="history")
-                export_btn = gr.Button("download the sequence (PNG strip + GIF)")
-                files = gr.File(label="sequence", file_count="multiple", interactive=False)  # full width: names whole
-        with gr.Accordion("start from …", open=False):
+        # Consecutive tabs form one tab bar: editing, and (when a caption model is loaded) captioning.
+        with gr.Tab("edit images", id="edit"):
             with gr.Row():
-                sample_btn = gr.Button("random test sample")
-                blank_btn = gr.Button("blank canvas", visible=bool(DOMAINS[first].demo.get("blank")), elem_id="blank")
-                avatar_btn = gr.Button(
-                    "random picture", visible="random_item" in DOMAINS[first].demo, elem_id="random-avatar"
-                )
-                upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
-            with gr.Row(visible=bool(DOMAINS[first].demo.get("sketch")), elem_id="sketch-row") as sketch_row:
-                pad = gr.Sketchpad(
-                    value=starts.sketch_paper(),
-                    label="draw a digit in black",
-                    type="numpy",
-                    image_mode="RGBA",
-                    canvas_size=(280, 280),
-                    brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                    layers=False,
-                    elem_id="sketch",
-                )
-                with gr.Column():
-                    cell = gr.Dropdown(list(starts.CELLS), value="top left", label="the box's top-left cell")
-                    size = gr.Dropdown(list(starts.SIZES), value="2×2 cells", label="size")
-                    place_btn = gr.Button("place the digit on the canvas")
-        with gr.Accordion("compare two models", open=False):
-            other = gr.Dropdown(demo.catalog.names(first)[1:], value=None, label="second model", elem_id="other")
-            compare_btn = gr.Button("compare on the current image", elem_id="compare")
+                domain = gr.Radio(domains, value=first, label="domain")
+                model = gr.Dropdown(demo.catalog.names(first), value=demo.catalog.names(first)[0], label="model")
             with gr.Row():
-                left, left_diff, right, right_diff = (
-                    gr.Image(label=label, format="png", interactive=False)
-                    for label in ("this model", "its change", "second model", "its change")
-                )
-            compare_status = gr.Markdown(elem_id="compare-status")
+                with gr.Column(scale=2):
+                    # Captions above the panels, not gradio's label badges, which sit on the pictures.
+                    gr.Markdown("**current image** — the last edit's result")
+                    current = gr.Image(
+                        show_label=False, type="filepath", interactive=False, height=280, elem_id="current"
+                    )
+                    text = gr.Textbox(
+                        label="instruction", placeholder="e.g. move zero to the top left", elem_id="instruction"
+                    )
+                    hint = gr.Markdown(elem_id="hints")
+                    example = gr.Dropdown(demo.examples(first), value=None, label="examples (pick one to fill the box)")
+                    with gr.Row():
+                        apply_btn = gr.Button("apply", variant="primary", elem_id="apply")
+                        undo_btn = gr.Button("undo")
+                        redo_btn = gr.Button("redo")
+                        reset_btn = gr.Button("reset")
+                    status = gr.Markdown(elem_id="status")
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        with gr.Column(min_width=160):
+                            gr.Markdown("**what the model redrew** (its mask)")
+                            mask = gr.Image(
+                                show_label=False, type="filepath", format="png", interactive=False, height=200
+                            )
+                        with gr.Column(min_width=160):
+                            gr.Markdown("**|previous − current|** — black: no change")
+                            diff = gr.Image(
+                                show_label=False, type="filepath", format="png", interactive=False, height=200
+                            )
+                    gr.Markdown("**history** — every step, captioned; undo and redo walk it")
+                    history = gr.Image(show_label=False, type="filepath", interactive=False, elem_id="history")
+                    export_btn = gr.Button("download the sequence (PNG strip + GIF)")
+                    files = gr.File(
+                        label="sequence", file_count="multiple", interactive=False
+                    )  # full width: names whole
+            with gr.Accordion("start from …", open=False):
+                with gr.Row():
+                    sample_btn = gr.Button("random test sample")
+                    blank_btn = gr.Button(
+                        "blank canvas", visible=bool(DOMAINS[first].demo.get("blank")), elem_id="blank"
+                    )
+                    avatar_btn = gr.Button(
+                        "random picture", visible="random_item" in DOMAINS[first].demo, elem_id="random-avatar"
+                    )
+                    upload = gr.File(label="upload an image", file_types=["image"], type="filepath")
+                with gr.Row(visible=bool(DOMAINS[first].demo.get("sketch")), elem_id="sketch-row") as sketch_row:
+                    pad = gr.Sketchpad(
+                        value=starts.sketch_paper(),
+                        label="draw a digit in black",
+                        type="numpy",
+                        image_mode="RGBA",
+                        canvas_size=(280, 280),
+                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                        layers=False,
+                        elem_id="sketch",
+                    )
+                    with gr.Column():
+                        cell = gr.Dropdown(list(starts.CELLS), value="top left", label="the box's top-left cell")
+                        size = gr.Dropdown(list(starts.SIZES), value="2×2 cells", label="size")
+                        place_btn = gr.Button("place the digit on the canvas")
+            with gr.Accordion("compare two models", open=False):
+                other = gr.Dropdown(demo.catalog.names(first)[1:], value=None, label="second model", elem_id="other")
+                compare_btn = gr.Button("compare on the current image", elem_id="compare")
+                with gr.Row():
+                    left, left_diff, right, right_diff = (
+                        gr.Image(label=label, format="png", interactive=False)
+                        for label in ("this model", "its change", "second model", "its change")
+                    )
+                compare_status = gr.Markdown(elem_id="compare-status")
+        if demo.captions.models():
+            with gr.Tab("caption grids", id="caption"):
+                build_caption_tab(demo.captions, app)
 
         view = [state, current, history, mask, diff, status]
 

@@ -76,12 +76,16 @@ def read_document(path: str | Path) -> dict:
     return doc
 
 
-def read_config(path: str | Path, data_configs: Mapping[str, type]) -> tuple[ExperimentConfig, list[str], int]:
+def read_config(
+    path: str | Path, data_configs: Mapping[str, type], model_configs: Mapping[str, type] | None = None
+) -> tuple[ExperimentConfig, list[str], int]:
     """``(experiment config, vocabulary, step)`` of a checkpoint folder; ``data_configs`` maps domain
-    names to their data config classes (:func:`imi.registry.read_config` passes the registry's)."""
+    names to their data config classes and ``model_configs`` variants to their network config classes
+    (:func:`imi.registry.read_config` passes the registry's)."""
     doc = read_document(path)
     try:
-        config, vocab, step = ExperimentConfig.from_dict(doc["experiment"], data_configs), doc["vocab"], doc["step"]
+        experiment = ExperimentConfig.from_dict(doc["experiment"], data_configs, model_configs)
+        config, vocab, step = experiment, doc["vocab"], doc["step"]
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ConfigError(f"step must be a whole number ≥ 0, got {step!r:.40}")
         if not (isinstance(vocab, list) and all(isinstance(w, str) for w in vocab) and vocab[:2] == ["<pad>", "<unk>"]):

@@ -224,7 +224,7 @@ class ExperimentConfig:
     preset: str
     data: Any
     variant: str = "imi-paper"
-    model: ModelConfig = ModelConfig()
+    model: Any = ModelConfig()  # the system's network settings (ModelConfig for the edit systems)
     train: TrainConfig = TrainConfig()
 
     @property
@@ -236,8 +236,11 @@ class ExperimentConfig:
         return {"domain": self.domain, **asdict(self)}
 
     @classmethod
-    def from_dict(cls, d: dict, data_configs: Mapping[str, type]) -> ExperimentConfig:
-        """Rebuild a saved config; ``data_configs`` maps each domain name to its data config class.
+    def from_dict(
+        cls, d: dict, data_configs: Mapping[str, type], model_configs: Mapping[str, type] | None = None
+    ) -> ExperimentConfig:
+        """Rebuild a saved config; ``data_configs`` maps each domain name to its data config class,
+        ``model_configs`` each variant whose network settings are not :class:`ModelConfig` to its class.
 
         Configs written before the domain was saved by name are read by their data fields: the one
         domain whose data config has all those fields (fields added since take their defaults)."""
@@ -252,7 +255,7 @@ class ExperimentConfig:
                 preset=d["preset"],
                 data=data_configs[name](**d["data"]),
                 variant=d.get("variant", "imi-paper"),
-                model=ModelConfig(**d["model"]),
+                model=(model_configs or {}).get(d.get("variant", "imi-paper"), ModelConfig)(**d["model"]),
                 train=TrainConfig(**d["train"]),
             )
         except (KeyError, TypeError) as err:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from imi.core.config import ModelConfig
+
 
 @dataclass(frozen=True)
 class Meaning:
@@ -40,7 +42,7 @@ class Domain:
         data_config: the frozen dataclass of its data settings; it carries the class-level
             ``domain`` name, ``strict_tokens`` (True: an unknown word is an error, False: ``<unk>``)
             and ``background`` (0 or 255: the canvas transparency is flattened onto).
-        tasks: the tasks it offers (``"edit"``).
+        tasks: the tasks it offers (``"edit"``, ``"caption"``).
         benchmark: ``(data_config, build, workers) →`` an object with ``split(name)``; a split has
             ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
         tokenizer: ``() →`` the :class:`imi.core.text.Tokenizer` of its instructions.
@@ -61,6 +63,8 @@ class Domain:
             None: no judge.
         meaning: the slots of its instructions (:class:`Meaning`), for the instruction reader that shows
             what an edit was understood as and refuses what the domain cannot do; None: no reader.
+        caption_ok: a caption domain: ``(captions, batch) →`` bool ``(B,)``: each generated caption is
+            one of the benchmark's and true of its image (the trainer logs the dev caption accuracy).
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -80,6 +84,7 @@ class Domain:
     bench_settings: Callable[[Any], dict[str, str]] | None = None
     edit_ok: Callable[[Any, Any], Any] | None = None
     meaning: Meaning | None = None
+    caption_ok: Callable[[list[str], Any], Any] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 
@@ -94,6 +99,8 @@ class System:
         task: the task it solves (``"edit"``).
         presets: domain name → the preset ``imi bench <domain>`` trains for it.
         summary: one line for tables.
+        config: the dataclass of its network settings (``ExperimentConfig.model``); the edit systems
+            share :class:`imi.core.config.ModelConfig`.
     """
 
     model: type
@@ -101,3 +108,4 @@ class System:
     task: str
     presets: dict[str, str]
     summary: str
+    config: type = ModelConfig

@@ -85,3 +85,30 @@ def strip_image(images: list, captions: list[str], scale: int = 2) -> Image.Imag
             lines[-1] = (lines[-1] + " " + word).strip()
         draw.multiline_text((x, pad + h + 2), "\n".join(lines[:2]), fill="black", spacing=1)
     return canvas
+
+
+def caption_figure(images: torch.Tensor, captions: list[list[str]], path: str | Path, heads: list[str]) -> Path:
+    """Each image with its captions beside it, one column per code (captioned under each of ``heads``).
+
+    Args:
+        images: uint8 ``(B, C, S, S)``.
+        captions: ``B`` rows of ``len(heads)`` captions.
+        path: output file (format from the suffix).
+        heads: the column titles (e.g. the codes).
+    """
+    n, k = len(images), len(heads)
+    fig, axes = plt.subplots(n, k + 1, figsize=(1.4 + 1.9 * k, 1.4 * n), squeeze=False,
+                             gridspec_kw={"width_ratios": [1] + [1.4] * k})  # fmt: skip
+    for ax in axes.flat:
+        ax.axis("off")
+    for i in range(n):
+        _show(axes[i, 0], images[i])
+        for j, text in enumerate(captions[i]):
+            axes[i, j + 1].text(0.02, 0.5, textwrap.fill(text, 18), va="center", fontsize=8)
+            if i == 0:
+                axes[i, j + 1].set_title(heads[j], fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

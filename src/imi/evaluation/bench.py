@@ -20,7 +20,7 @@ from pathlib import Path
 from imi.core import checkpoint as ckpt
 from imi.core.checkpoint import BEST
 from imi.core.config import ConfigError
-from imi.pipelines.edit import Editor
+from imi.pipelines.load import load_pipeline
 from imi.presets import resolve
 from imi.registry import DOMAINS, SYSTEMS
 from imi.training.loop import Trainer
@@ -141,7 +141,7 @@ def run_bench(cfg: BenchConfig, console=None, command: str | None = None) -> tup
     for name in cfg.variants:
         say(f"[bold]{name}[/]: training for {cfg.minutes:g} min ({SYSTEMS[name].summary})")
         facts[name] = train_variant(name, cfg)
-    editors = {name: Editor.from_pretrained(facts[name]["selected"]) for name in cfg.variants}
+    editors = {name: load_pipeline(facts[name]["selected"]) for name in cfg.variants}
     data = {e.config.data for e in editors.values()}
     if len(data) != 1:
         raise ConfigError("the variants' presets use different data settings; the bench needs one test split")

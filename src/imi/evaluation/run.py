@@ -10,7 +10,7 @@ from pathlib import Path
 
 from imi.core.errors import ImiError
 from imi.core.report import display_name
-from imi.pipelines.edit import Editor
+from imi.pipelines.load import load_pipeline
 from imi.registry import DOMAINS
 
 BASELINE = "copy-source"
@@ -30,7 +30,7 @@ def evaluate_checkpoint(
 ) -> tuple[dict, Path]:
     """Evaluate ``checkpoint`` (a shipped name, a folder, or ``copy-source`` on ``domain``'s default
     data); returns ``(metrics, report folder)``."""
-    editor = None if checkpoint == BASELINE else Editor.from_pretrained(checkpoint)
+    editor = None if checkpoint == BASELINE else load_pipeline(checkpoint)  # an Editor or a Captioner
     name = display_name(checkpoint)
     if editor is not None:
         domain = editor.config.domain
@@ -50,7 +50,7 @@ def print_report(doc: dict, out: Path, console) -> None:
 
 def analyze_checkpoint(checkpoint: str, out: Path | None = None) -> tuple[dict, Path, list[Path]]:
     """Every analysis of the checkpoint's domain (a run folder adds curves and model selection)."""
-    editor = Editor.from_pretrained(checkpoint)
+    editor = load_pipeline(checkpoint)
     path = Path(checkpoint)
     run_dir = next((p for p in (path, path.parent) if (p / "stats.jsonl").is_file()), None)
     out = Path(out) if out is not None else Path("runs") / "analyze" / path.name

@@ -18,27 +18,17 @@ import numpy as np
 import torch
 from PIL import Image
 
-from imi.core.checkpoint import CheckpointError
 from imi.core.config import ExperimentConfig
 from imi.core.errors import EmptyInstructionError, ImiError, InstructionError, NotUnderstoodError
 from imi.core.images import denormalize, load_image, normalize, to_pil
 from imi.core.sentences import SentenceTokenizer, instruction_tokenizer
 from imi.core.text import Tokenizer, Vocabulary
+from imi.pipelines.shipped import SHIPPED, check_seed, locate, shipped_names  # noqa: F401 (public names)
 from imi.registry import DOMAINS, load_pretrained
 from imi.tasks.edit.model import EditModel
 from imi.tasks.edit.understand import InstructionReader, Reading
 
-SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"  # src/imi/checkpoints
 ImageLike = Image.Image | np.ndarray | str | Path
-
-
-def shipped_names() -> list[str]:
-    return sorted(p.name for p in SHIPPED.iterdir() if (p / "config.json").is_file()) if SHIPPED.is_dir() else []
-
-
-def _check_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
-        raise ImiError(f"seed must be an integer in [0, 2^63), got {seed!r:.40}")
 
 
 class Editor:
@@ -59,12 +49,7 @@ class Editor:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, device: str | torch.device = "cpu") -> Editor:
         """A shipped checkpoint by name (``"digits"``) or a checkpoint/run folder by path."""
-        path = Path(name_or_path)
-        if not path.exists():
-            if str(name_or_path) not in shipped_names():
-                known = ", ".join(shipped_names()) or "none"
-                raise CheckpointError(f"{name_or_path}: neither a folder nor a shipped checkpoint (shipped: {known})")
-            path = SHIPPED / str(name_or_path)
+        path = locate(name_or_path, "edit")
         model, config, vocab = load_pretrained(path, device)
         # channels-last convolutions are ~1.3-1.5x faster on CPU (oneDNN); inference-only, so the
         # layout never meets a training step.
@@ -153,7 +138,7 @@ class Editor:
         """
         if self.model.training:
             raise RuntimeError("Editor needs the model in eval mode")
-        _check_seed(seed)
+        check_seed(seed)
         dev = self.device
         z = torch.randn(source.shape[0], self.config.model.z_dim, generator=torch.Generator().manual_seed(seed))
         out = self.model.generate(
@@ -188,7 +173,7 @@ class Editor:
             raise InstructionError(f"{len(images)} images but {len(texts)} instructions")
         if not texts:
             raise InstructionError("an empty batch: give at least one image and one instruction")
-        _check_seed(seed)
+        check_seed(seed)
         self.check_understood(texts)
         tokens, lengths = self.tokenizer.batch(texts)
         out = [to_pil(x) for x in self.edit_tensors(self.preprocess(images), tokens, lengths, seed)]

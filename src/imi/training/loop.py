@@ -21,20 +21,21 @@ import torch
 from tqdm import tqdm
 
 from imi.core import checkpoint as ckpt
-from imi.core.checkpoint import BEST, FIXED
+from imi.core.checkpoint import BEST
 from imi.core.config import PHASE_SAMPLES, ConfigError, ExperimentConfig
 from imi.core.distributed import Dist, setup
 from imi.core.errors import TrainingError
-from imi.core.images import normalize, to_pil
-from imi.core.sentences import instruction_tokenizer
+from imi.core.images import normalize
 from imi.core.stats import StatsWriter
-from imi.pipelines.edit import Editor
-from imi.registry import DOMAINS, SYSTEMS, build_model, read_config
-from imi.tasks.edit.batch import StepBatch, model_inputs
-from imi.tasks.edit.recipe import NonFiniteLoss
-from imi.tasks.edit.understand import READER_CONFIG, train_reader
+from imi.nn.optim import NonFiniteLoss
+from imi.registry import DOMAINS, SYSTEMS, build_model, read_config, system
+from imi.tasks.edit.batch import StepBatch
+from imi.training.caption import CaptionTraining
+from imi.training.edit import EditTraining
 
 SAMPLE_ITEMS = 8
+# What differs per task (inputs, batches, dev scores, samples); the loop itself is shared.
+TASKS = {"edit": EditTraining(), "caption": CaptionTraining()}
 
 
 def next_run_dir(root: Path, preset: str) -> Path:
@@ -78,30 +79,20 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # weights: identical on every rank, and synced below anyway
 
         domain = DOMAINS[config.domain]
-        self.tokenizer = instruction_tokenizer(domain.tokenizer(), config.model.text_encoder)
+        self.task = TASKS[system(config.variant).task]
         # Rank 0 builds a missing cache; the others wait for it at the first collective.
         bench = domain.benchmark(config.data, build=self.dist.is_main, workers=max(1, cfg.threads or 1))
         self.dist.barrier()
+        self.bench = bench
         self.unlabeled = None  # the benchmark, when it also serves unlabeled images (paper §3.5.2)
         if cfg.unsupervised_samples:
             if not hasattr(bench, "unlabeled"):
                 raise ConfigError(f"train.unsupervised_samples: the {config.domain} benchmark has no unlabeled images")
             self.unlabeled = bench
+        self.tokenizer, self.train_set, self.dev_set = self.task.inputs(self, bench)
         if config.model.vocab_size != len(self.tokenizer.vocab):
             raise ConfigError(
                 f"model.vocab_size: {config.model.vocab_size}, the tokenizer has {len(self.tokenizer.vocab)}"
-            )
-        self.train_set = model_inputs(bench.split("train"), self.tokenizer)
-        self.dev_set = model_inputs(bench.split("dev"), self.tokenizer)
-        if self.tokenizer.reads_text:  # every distinct sentence once, cached on disk: steps only look up
-            self.tokenizer.warm([*self.train_set.texts, *self.dev_set.texts], progress=self.dist.is_main)
-        self._bench = bench
-        shape = tuple(self.dev_set.batch([0]).source.shape[1:])
-        wanted = (config.model.channels, config.model.image_size, config.model.image_size)
-        if shape != wanted:
-            raise ConfigError(
-                f"model.channels/model.image_size: the model takes {wanted[0]}×{wanted[1]}×{wanted[2]} images, "
-                f"the {config.domain} data gives {'×'.join(map(str, shape))}; set both sizes alike"
             )
         global_batch = cfg.batch_size * self.dist.world
         if global_batch > len(self.train_set):
@@ -123,8 +114,7 @@ class Trainer:
 
         self.model = build_model(config.variant, config.model).to(self.dist.device)
         self.recipe = SYSTEMS[config.variant].recipe
-        if not resume:
-            self.recipe.prepare(self.model, self.train_set)
+        prepared = None if resume else self.recipe.prepare(self.model, self.train_set)
         self.dist.sync_module(self.model)
         self.opts = self.recipe.optimizers(self.model, cfg)
         # Noise and the (c_r, c_w, x) draw differ per rank, reproducibly.
@@ -134,12 +124,14 @@ class Trainer:
         self.elapsed_s = 0.0  # training wall-clock, summed over resumes (train.max_minutes)
         self.best_val = float("inf")  # lowest validation score so far (the recipe's val_loss)
         self.stats = StatsWriter(self.run_dir / "stats.jsonl", enabled=self.dist.is_main)
-        self.editor = Editor(self.model, config, self.tokenizer)
+        self.pipeline = self.task.pipeline(self)  # Editor or Captioner: samples and dev scores go through it
         self._sample_batch = self.dev_set.batch(np.arange(min(SAMPLE_ITEMS, len(self.dev_set))))
 
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.train_reader()
+            if prepared:  # what the recipe's preparation measured (e.g. the caption autoencoder's fit)
+                self.stats.report(0, prepared)
+            self.task.prepared(self)
         if resume:
             self.step, extra = ckpt.load_training_state(self.run_dir, self.model, self.opts, self.rng)
             self.saved_step = self.step
@@ -196,18 +188,9 @@ class Trainer:
         dev = self.dist.device
         return StepBatch(x, x.roll(1, 0), tokens.to(dev), lengths.to(dev), None, None, None, supervised=False)
 
-    def to_step_batch(self, batch) -> StepBatch:
-        dev, out = self.dist.device, self.config.model.output
-        labels = getattr(batch, "source_labels", None)
-        return StepBatch(
-            source=normalize(batch.source, out).to(dev),
-            target=normalize(batch.target, out).to(dev),
-            tokens=batch.tokens.to(dev),
-            lengths=batch.lengths.to(dev),
-            source_labels=None if labels is None else labels.to(dev),
-            target_labels=None if labels is None else batch.target_labels.to(dev),
-            change=batch.change.to(dev),
-        )
+    def to_step_batch(self, batch):
+        """A data set batch as the recipe's step takes it (the task's batch, on the device)."""
+        return self.task.to_batch(self, batch)
 
     def lr_at(self, step: int) -> float:
         """Learning rate of step ``step`` under ``train.lr_schedule``."""
@@ -314,10 +297,7 @@ class Trainer:
             self.diverged(f"the validation loss became non-finite at step {self.step}")
         if not self.dist.is_main:
             return
-        ssim, edit_acc = self.dev_scores(items)
-        record = {"val_loss": value, "val_ssim": ssim, "phase": self.phase(self.step)}
-        if edit_acc is not None:
-            record["val_edit_acc"] = edit_acc
+        record = {"val_loss": value, **self.dev_scores(items), "phase": self.phase(self.step)}
         self.stats.report(self.step, record)
         if value < self.best_val:
             self.best_val = value
@@ -326,42 +306,14 @@ class Trainer:
             ckpt.save_pretrained(best, self.model, self.config, list(self.tokenizer.vocab.itos), self.step)
             ckpt.copy_extras(self.run_dir, best)
 
-    def train_reader(self) -> None:
-        """A sentence-encoder model gets its instruction reader (what an edit was understood as, and
-        "did not understand"): seconds on the cached vectors, written once into the run folder."""
-        meaning = DOMAINS[self.config.domain].meaning
-        if not self.tokenizer.reads_text or meaning is None or (self.run_dir / READER_CONFIG).is_file():
-            return
-        reader, facts = train_reader(meaning, self._bench, self.tokenizer, seed=self.config.train.seed)
-        reader.save(self.run_dir, facts)
-        self.stats.report(0, {"reader_" + k: v for k, v in facts.items() if isinstance(v, float)})
-
     def validation_score(self, items: int = 256) -> float:
-        """The recipe's model-selection score on the first ``items`` dev triplets (lower is better):
-        feature matching for the paper's GANs (§5.3), L1 to the target for tim, cross-entropy for ours."""
-        n = min(items, len(self.dev_set))
-        batches = (self.to_step_batch(self.dev_set.batch(np.arange(s, min(s + 64, n)))) for s in range(0, n, 64))
-        return self.recipe.validate(self.model, batches, self.config.train)
+        """The task's model-selection score on the first ``items`` dev items (lower is better)."""
+        return self.task.validation_score(self, items)
 
-    @torch.no_grad()
-    def dev_scores(self, items: int = 256) -> tuple[float, float | None]:
-        """Mean SSIM to the target and the judge's edit accuracy (None when the domain has no judge) on
-        the first ``items`` dev triplets (noise seed 0). The avatar bench reads the SSIM to find the phase
-        at which a variant first reaches a fixed quality (Fig. 11)."""
-        from imi.core.ssim import ssim
-
-        self.model.eval()
-        judge = DOMAINS[self.config.domain].edit_ok
-        n, scores, hits = min(items, len(self.dev_set)), [], []
-        for s in range(0, n, 64):
-            b = self.dev_set.batch(np.arange(s, min(s + 64, n)))
-            generated = self.editor.edit_batch(b, seed=0)
-            scores.append(ssim(generated, b.target))
-            if judge is not None:
-                hits.append(judge(generated, b))
-        self.model.train()
-        edit_acc = float(torch.cat(hits).float().mean()) if hits else None
-        return float(torch.cat(scores).mean()), edit_acc
+    def dev_scores(self, items: int = 256) -> dict[str, float]:
+        """What the task logs of the dev split at each checkpoint (edits: ``val_ssim``, ``val_edit_acc``;
+        captions: ``val_caption_acc``)."""
+        return self.task.dev_scores(self, items)
 
     def save_checkpoint(self) -> None:
         if self.dist.is_main:
@@ -372,19 +324,9 @@ class Trainer:
         self.saved_step = self.step
 
     def save_samples(self) -> None:
-        """The fixed dev grid: source | instruction | target | generated."""
-        if not self.dist.is_main:
-            return
-        from imi.core.viz import triplet_figure
-
-        self.model.eval()
-        b = self._sample_batch
-        generated = self.editor.edit_batch(b, seed=0)
-        (self.run_dir / "samples" / FIXED).mkdir(parents=True, exist_ok=True)
-        triplet_figure(b, self.run_dir / "samples" / f"step-{self.step:07d}.png", generated=generated)
-        # The first dev edit alone, at full resolution: the same example across training (Fig. 11).
-        to_pil(generated[0]).save(self.run_dir / "samples" / FIXED / f"step-{self.step:07d}.png")
-        self.model.train()
+        """The task's figure of the fixed dev items at this step (rank 0)."""
+        if self.dist.is_main:
+            self.task.save_samples(self, self._sample_batch)
 
 
 def _epoch_permutation(n: int, seed: int, epoch: int):

@@ -14,10 +14,10 @@ from functools import cached_property, lru_cache
 import numpy as np
 import torch
 
+from imi.core.glyphs import GlyphSet, load_idx, load_mnist_5k, split_glyphs
 from imi.core.permutation import Permutation
 from imi.core.text import Tokenizer, Vocabulary
 from imi.domains.digits.config import DigitDataConfig
-from imi.domains.digits.glyphs import GlyphSet, load_idx, load_mnist_5k, split_glyphs
 from imi.domains.digits.render import render_batch
 from imi.domains.digits.scenes import (
     ACTIONS,

@@ -27,7 +27,7 @@ from torch import nn
 
 from imi.core.config import at_least, check
 from imi.core.errors import RecognizerError
-from imi.domains.digits.glyphs import GlyphSet
+from imi.core.glyphs import GlyphSet
 from imi.domains.digits.render import render_batch
 from imi.domains.digits.scenes import CELL, GRID, NULL_DIGIT, boxes
 

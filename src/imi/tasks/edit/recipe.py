@@ -19,24 +19,9 @@ import torch
 
 from imi.core.config import TrainConfig
 from imi.core.distributed import Dist
+from imi.nn.optim import NonFiniteLoss, Optimizers, adam, check_finite  # noqa: F401 (the recipes' names)
 from imi.tasks.edit.batch import StepBatch
 from imi.tasks.edit.model import EditModel
-
-Optimizers = dict[str, torch.optim.Optimizer]
-
-
-class NonFiniteLoss(RuntimeError):
-    """A loss became NaN or Inf; the caller stops and keeps the last checkpoint."""
-
-
-def adam(params, cfg: TrainConfig) -> torch.optim.Adam:
-    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-
-
-def check_finite(values: dict[str, float]) -> None:
-    bad = {k: v for k, v in values.items() if not np.isfinite(v)}
-    if bad:
-        raise NonFiniteLoss(", ".join(f"{k} = {v}" for k, v in bad.items()))
 
 
 class Recipe:

@@ -1,0 +1,197 @@
+"""The caption GAN (issue 23): shapes, losses, the autoencoder, training, the pipeline and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from imi import Captioner
+from imi.cli import app
+from imi.core.checkpoint import CheckpointError
+from imi.core.config import ConfigError
+from imi.domains.gridmnist.data import GridMNIST
+from imi.pipelines.caption import CodeError
+from imi.presets import resolve
+from imi.registry import SYSTEMS, build_model
+from imi.systems.latextgan.config import CaptionGANConfig
+from imi.systems.latextgan.recipe import train_autoencoder
+from imi.tasks.caption.batch import CaptionStepBatch
+from imi.training.loop import Trainer
+
+# Small enough for milliseconds per step; 32×32 grids (16×16 cells).
+TINY = {
+    "model.ch": "8",
+    "model.d_image": "32",
+    "model.d_hidden": "64",
+    "model.image_size": "32",
+    "data.image_size": "32",
+    "data.train_images": "512",
+    "data.dev_images": "128",
+    "data.test_images": "128",
+    "model.ae_steps": "300",
+    "train.batch_size": "32",
+    "train.log_every": "10",
+    "train.sample_every": "1000",
+    "train.checkpoint_every": "1000",
+    "train.val_items": "128",
+    "train.threads": "1",
+}
+
+
+def tiny(preset="gridmnist-word", **overrides):
+    return resolve(preset, {**TINY, **overrides})
+
+
+@pytest.fixture(scope="module")
+def tiny_caption_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "caption"
+    Trainer(tiny(**{"train.max_steps": "20"}), run).fit()
+    return run
+
+
+def batch_of(config, n=8):
+    b = GridMNIST(config.data).split("train").batch(np.arange(n))
+    return CaptionStepBatch(b.image.float() / 128 - 1, b.tokens, b.lengths, b.labels)
+
+
+@pytest.mark.parametrize("objective", ["logloss", "wgan-gp"])
+def test_shapes_and_losses(objective):
+    config = tiny(**{"model.objective": objective})
+    model = build_model("caption-gan", config.model)
+    b = batch_of(config)
+    code = torch.randn(8, 3)
+    s = model.generate(b.image, code)
+    assert s.shape == (8, config.model.d_sentence) and s.abs().max() <= 1
+    assert model.decode(s).shape == (8, config.model.max_len)
+    losses = SYSTEMS["caption-gan"].recipe.losses(model, b, config.train, torch.Generator().manual_seed(0))
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert ("gp" in losses) == (objective == "wgan-gp")
+    # Inference keeps the autoencoder and G only.
+    assert {k.split(".")[0] for k in model.inference_state()} == {"ae", "g", "image"}
+
+
+def test_the_autoencoder_learns_every_caption_then_freezes():
+    config = tiny("gridmnist-sentence", **{"model.ae_steps": "1000"})
+    model = build_model("caption-gan", config.model)
+    tokens, lengths = GridMNIST(config.data).split("train").caption_table()
+    facts = train_autoencoder(model, tokens, lengths, torch.Generator().manual_seed(0))
+    assert facts["ae_exact"] > 0.95  # 160 sentences rebuilt from their vectors
+    assert not any(p.requires_grad for p in model.ae.parameters())
+
+
+def test_lambda_info_zero_leaves_q_untrained():
+    config = tiny(**{"model.lambda_info": "0"})
+    model = build_model("caption-gan", config.model)
+    recipe = SYSTEMS["caption-gan"].recipe
+    opts = recipe.optimizers(model, config.train)
+    before = [p.clone() for p in model.q.parameters()]
+    from imi.core.distributed import setup
+
+    recipe.step(model, batch_of(config), config.train, opts, torch.Generator().manual_seed(0), setup("cpu", 1))
+    # Adam moves a weight only where it has a gradient: with λ_I = 0, Q gets none.
+    assert all(torch.equal(a, b) for a, b in zip(before, model.q.parameters(), strict=True))
+
+
+def test_training_improves_the_info_loss_and_logs_the_dev_accuracy(tmp_path):
+    trainer = Trainer(tiny(**{"train.max_steps": "150", "train.checkpoint_every": "150"}), tmp_path / "run")
+    trainer.fit()
+    lines = [json.loads(x) for x in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    info = [x["info"] for x in lines if "info" in x]
+    assert info[-1] < 0.5 * info[0]  # Q learns to read G's code back (eq. (6))
+    assert lines[0]["ae_exact"] == 1.0
+    assert any("val_caption_acc" in x for x in lines)
+    assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
+
+
+def test_a_wrong_model_config_is_refused():
+    with pytest.raises(ConfigError, match="CaptionGANConfig"):
+        build_model("caption-gan", resolve("digits-small").model)
+    with pytest.raises(ConfigError, match="objective"):
+        CaptionGANConfig(objective="hinge")
+
+
+def test_pipeline(tiny_caption_run):
+    captioner = Captioner.from_pretrained(tiny_caption_run)
+    image = GridMNIST(captioner.config.data).split("test").batch([0]).image[0, 0].numpy()
+    one = captioner.caption(image)
+    assert isinstance(one, str) and one == captioner.caption(Image.fromarray(image), c=0)
+    assert captioner.caption(image, c=[0.0, 0.0, 0.0]) == captioner.caption(image, c=np.zeros(3))
+    many = captioner.caption(image, c=3, samples=4)
+    assert len(many) == 4 and many[0] == captioner.caption(image, c=3)
+    assert len(captioner.caption_batch([image, image], c=2)) == 2
+    for bad in ([1.0, 2.0], [float("nan")] * 3, "abc", -1):
+        with pytest.raises((CodeError, Exception)):
+            captioner.caption(image, c=bad)
+    with pytest.raises(CodeError, match="samples"):
+        captioner.caption(image, samples=0)
+    with pytest.raises(CodeError, match="one caption"):
+        captioner.caption(image, c=[0.0, 0.0, 0.0], samples=2)
+    with pytest.raises(CheckpointError, match="not a caption"):
+        Captioner.from_pretrained("digits")
+    with pytest.raises(CheckpointError, match="shipped caption models"):
+        Captioner.from_pretrained("no-such-model")
+
+
+def test_cli_caption_eval_and_analyze(tiny_caption_run, tmp_path):
+    captioner = Captioner.from_pretrained(tiny_caption_run)
+    image = GridMNIST(captioner.config.data).split("test").batch([0]).image[0, 0].numpy()
+    Image.fromarray(image).save(tmp_path / "grid.png")
+    runner = CliRunner()
+    result = runner.invoke(app, ["caption", str(tiny_caption_run), str(tmp_path / "grid.png"), "--samples", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("code [") == 3
+    result = runner.invoke(app, ["caption", str(tiny_caption_run), str(tmp_path / "grid.png"), "--code", "1,x"])
+    assert result.exit_code == 2 and "--code" in result.output
+    result = runner.invoke(app, ["eval", str(tiny_caption_run), "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert len(doc["fixed"]) == 10 and doc["images"] == 128
+    row = doc["fixed"][0]
+    assert 0 <= row["accuracy"] <= 1 and (abs(sum(row["labels"]) - 1) < 1e-3 or row["invalid"] == 1)
+    assert (tmp_path / "eval" / "histograms.png").is_file()
+    result = runner.invoke(app, ["analyze", str(tiny_caption_run), "--out", str(tmp_path / "an")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "an" / "traversal-c1.png").is_file()
+
+
+def test_demo_caption_tab(tiny_caption_run, tmp_path):
+    """The caption tab through a real client: start, move the code, a random grid, a drawn digit, errors."""
+    gradio_client = pytest.importorskip("gradio_client")
+    import shutil
+    import socket
+
+    from imi.app.demo import launch
+    from imi.pipelines.shipped import SHIPPED
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    paths = [shutil.copytree(SHIPPED / "digits", tmp_path / "ours"), tiny_caption_run]
+    app, url = launch([str(p) for p in paths], port=port, block=False, shipped=False)
+    try:
+        c = gradio_client.Client(url, verbose=False)
+        name = tiny_caption_run.name
+        start = c.predict(name, 0.0, 0.0, 0.0, api_name="/caption_start")
+        grid, caption, fresh, chart, status = start
+        assert caption.startswith("### ") and fresh.count("- ") == 6 and "test grid" in status
+        assert np.asarray(Image.open(grid)).shape[:2] == (128, 128)  # 32 px shown 4×
+        assert Image.open(chart).width > 100
+        moved = c.predict(2.0, -1.0, 0.5, api_name="/caption_c1")
+        assert "[+2.00, -1.00, +0.50]" in moved[4] and np.array_equal(
+            np.asarray(Image.open(moved[0])), np.asarray(Image.open(grid))
+        )  # the same grid, another code
+        assert "test grid" in c.predict(0.0, 0.0, 0.0, api_name="/caption_random")[4]
+        sketch = np.full((280, 280, 4), 255, np.uint8)
+        sketch[60:220, 130:150, :3] = 0  # a one
+        Image.fromarray(sketch, "RGBA").save(tmp_path / "one.png")
+        drawn = {"background": None, "layers": [], "composite": gradio_client.handle_file(str(tmp_path / "one.png"))}
+        placed = c.predict(drawn, "bottom right", 0.0, 0.0, 0.0, api_name="/caption_place")
+        assert "bottom right cell" in placed[4]
+        blank = {"background": None, "layers": [], "composite": None}
+        assert "Not done" in c.predict(blank, "top left", 0.0, 0.0, 0.0, api_name="/caption_place")[4]
+        assert "empty grid" in c.predict(0.0, 0.0, 0.0, api_name="/caption_clear")[4]
+    finally:
+        app.close()
