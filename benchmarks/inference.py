@@ -21,7 +21,7 @@ from _common import machine
 from imi.domains.digits.dataset import DigitBenchmark, digit_tokenizer
 from imi.pipelines.edit import Editor
 from imi.presets import PRESETS
-from imi.registry import build_model
+from imi.registry import SYSTEMS, build_model
 from imi.systems.ours.layout import class_medoids
 
 
@@ -34,7 +34,8 @@ def main() -> None:
     image[20:40, 25:35] = 255
     source = torch.from_numpy(image)[None, None].repeat(64, 1, 1, 1)
     reference = None
-    for preset in ["digits-small", *(p for p in PRESETS if p != "digits-small")]:
+    edit_presets = [p for p, c in PRESETS.items() if SYSTEMS[c.variant].task == "edit" and p != "digits-small"]
+    for preset in ["digits-small", *edit_presets]:  # captions: benchmarks/caption_latency.py
         config = PRESETS[preset]
         model = build_model(config.variant, config.model).eval()
         if hasattr(model, "set_exemplars"):

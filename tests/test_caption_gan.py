@@ -101,6 +101,9 @@ def test_training_improves_the_info_loss_and_logs_the_dev_accuracy(tmp_path):
     lines = [json.loads(x) for x in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
     info = [x["info"] for x in lines if "info" in x]
     assert info[-1] < 0.5 * info[0]  # Q learns to read G's code back (eq. (6))
+    # D learns the image: a real caption that names no digit of this grid is told apart (from ln 2).
+    mismatch = [x["mismatch"] for x in lines if "mismatch" in x]
+    assert mismatch[-1] < 0.8 * mismatch[0]
     assert lines[0]["ae_exact"] == 1.0
     assert any("val_caption_acc" in x for x in lines)
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()

@@ -111,8 +111,11 @@ class TextAutoencoder(nn.Module):
             done |= word == END
             word = word.masked_fill(done, END)
             ids.append(word)
+            if done.all():  # every caption has ended: the rest is padding
+                break
             x = self.embed(word)[:, None]
-        return torch.stack(ids, 1)
+        out = torch.stack(ids, 1)
+        return torch.nn.functional.pad(out, (0, self.max_len - out.shape[1]))
 
 
 class CaptionGAN(nn.Module):
