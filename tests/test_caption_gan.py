@@ -198,3 +198,14 @@ def test_demo_caption_tab(tiny_caption_run, tmp_path):
         assert "empty grid" in c.predict(0.0, 0.0, 0.0, api_name="/caption_clear")[4]
     finally:
         app.close()
+
+
+def test_bench_gridmnist(tmp_path):
+    """`imi bench gridmnist`: the caption system trained for the budget and evaluated, one table."""
+    result = CliRunner().invoke(app, ["bench", "gridmnist", "--minutes", "0.01", "--out", str(tmp_path / "b"),
+                                      "--threads", "1", *[x for k, v in TINY.items() for x in (f"--{k}", v)]])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "b" / "bench.json").read_text())
+    row = doc["rows"]["caption-gan"]
+    assert row["steps"] >= 1 and 0 <= row["accuracy_mean"] <= 1 and "kl_mean" in row
+    assert "caption-gan" in result.output

@@ -602,6 +602,25 @@ def bench_avatars(
     _run_bench(cfg)
 
 
+@bench_app.command("gridmnist", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def bench_gridmnist(
+    ctx: typer.Context,
+    minutes: Annotated[float, typer.Option(help="Training budget per variant, in minutes.")] = 30.0,
+    out: Annotated[Path, typer.Option(help="Runs (OUT/<variant>) and the report.")] = Path("runs/bench-gridmnist"),
+    seed: Annotated[int, typer.Option(help="Training seed; the evaluation's code seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (0: all cores).")] = 0,
+) -> None:
+    """Train every caption system on GridMNIST for the same budget; evaluate each on the test split.
+
+    Extra dotted settings (--model.objective wgan-gp, --data.level sentence) apply to every variant.
+    """
+    from imi.evaluation.bench import BenchConfig
+
+    cfg = BenchConfig(minutes, None, out, seed, None, threads, 512, 1, parse_overrides(ctx.args), domain="gridmnist")
+    _run_bench(cfg)
+
+
 def _names(variants: str) -> tuple[str, ...] | None:
     """``--variants a,b`` → ``("a", "b")``; empty → None (all of the bench's domain)."""
     return tuple(v.strip() for v in variants.split(",") if v.strip()) or None
