@@ -202,8 +202,9 @@ def test_demo_caption_tab(tiny_caption_run, tmp_path):
 
 def test_bench_gridmnist(tmp_path):
     """`imi bench gridmnist`: the caption system trained for the budget and evaluated, one table."""
-    result = CliRunner().invoke(app, ["bench", "gridmnist", "--minutes", "0.01", "--out", str(tmp_path / "b"),
-                                      "--threads", "1", *[x for k, v in TINY.items() for x in (f"--{k}", v)]])  # fmt: skip
+    tiny_flags = [x for k, v in TINY.items() for x in (f"--{k}", v)]
+    args = ["bench", "gridmnist", "--minutes", "0.01", "--out", str(tmp_path / "b"), "--threads", "1", *tiny_flags]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "b" / "bench.json").read_text())
     row = doc["rows"]["caption-gan"]
