@@ -210,3 +210,16 @@ def test_bench_gridmnist(tmp_path):
     row = doc["rows"]["caption-gan"]
     assert row["steps"] >= 1 and 0 <= row["accuracy_mean"] <= 1 and "kl_mean" in row
     assert "caption-gan" in result.output
+
+
+def test_snap_projects_onto_the_caption_vectors():
+    config = tiny(**{"model.snap": "0.01"})
+    model = build_model("caption-gan", config.model)
+    vectors = torch.randn(10, config.model.d_sentence).tanh()
+    assert torch.equal(model.snap(vectors), vectors)  # no table yet: G's vectors as they are
+    model.captions = vectors
+    near = vectors[[3, 7]] + 0.01 * torch.randn(2, config.model.d_sentence)
+    assert torch.allclose(model.snap(near), vectors[[3, 7]], atol=1e-4)  # the nearest caption's vector
+    plain = build_model("caption-gan", tiny().model)
+    plain.captions = vectors
+    assert torch.equal(plain.snap(near), near)  # snap 0: the paper's, D and Q read ŝ itself

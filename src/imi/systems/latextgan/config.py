@@ -42,6 +42,12 @@ class CaptionGANConfig:
         shared_image: one image CNN, trained by D alone, whose features G and Q read (detached); else
             G, D and Q each learn their own (G's then learns the digits only through D's gradient).
         projection: D adds ``⟨A·s, φ(X)⟩`` to its output (a projection discriminator's match term).
+        snap: beyond the paper, a temperature: > 0 shows D and Q not G's vector ŝ itself but its soft
+            projection onto the training captions, ``Σ_k softmax(−‖ŝ − e_k‖² / snap) e_k`` (``e_k``: the
+            autoencoder's vector of caption k). G's gradient then says *which caption* to move towards,
+            whatever the distance, and Q can read the code only from which caption G chose, not from
+            small moves inside one caption's region (docs/RESULTS.md: without it G named 2-4 digits and the
+            code changed no caption). 0: the paper's (D and Q read ŝ).
     """
 
     channels: int = 1
@@ -66,13 +72,14 @@ class CaptionGANConfig:
     mismatch: float = 1.0
     shared_image: bool = True
     projection: bool = True
+    snap: float = 0.0
 
     def __post_init__(self) -> None:
         finite(self)
         at_least(self, 1, "channels", "vocab_size", "max_len", "ch", "d_image", "d_word", "d_sentence")
         at_least(self, 1, "d_hidden", "code_dim", "critic_steps")
         at_least(self, 0, "blocks", "lambda_info", "lambda_gp", "ae_steps", "ae_noise", "real_noise",
-                 "mismatch")  # fmt: skip
+                 "mismatch", "snap")  # fmt: skip
         size = self.image_size
         check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
         check(self.objective in OBJECTIVES, "objective", f"must be one of {OBJECTIVES}, got {self.objective!r}")

@@ -136,6 +136,16 @@ class CaptionGAN(nn.Module):
         self.g = ConditionedMLP(config, config.code_dim, config.d_sentence, own)
         self.d = ConditionedMLP(config, config.d_sentence, 1, own, projection=config.projection)
         self.q = ConditionedMLP(config, config.d_sentence, config.code_dim, own)
+        # The vectors of the training captions (set once the autoencoder is trained; for ``snap``).
+        self.register_buffer("captions", torch.zeros(0, config.d_sentence))
+
+    def snap(self, vectors: torch.Tensor) -> torch.Tensor:
+        """What D and Q read of G's vectors ``(B, d)``: themselves, or with ``config.snap`` > 0 their soft
+        projection onto :attr:`captions` (see :class:`~imi.systems.latextgan.config.CaptionGANConfig`)."""
+        if self.config.snap <= 0 or not len(self.captions):
+            return vectors
+        weights = torch.softmax(-torch.cdist(vectors, self.captions) ** 2 / self.config.snap, dim=1)
+        return weights @ self.captions
 
     def features(self, image: torch.Tensor, trained: bool = False) -> torch.Tensor | None:
         """The shared image code ``(B, d_image)`` (None without a shared CNN); ``trained``: keep D's gradient."""

@@ -55,7 +55,10 @@ class CaptionGANRecipe(CaptionRecipe):
 
     def prepare(self, model, train_set) -> dict[str, float]:
         tokens, lengths = train_set.caption_table()
-        return train_autoencoder(model, tokens, lengths, torch.Generator().manual_seed(0))
+        facts = train_autoencoder(model, tokens, lengths, torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            model.captions = model.ae.encode(tokens, lengths)  # e_k, for ``snap``
+        return facts
 
     def _real(self, model, b: CaptionStepBatch, rng: torch.Generator) -> torch.Tensor:
         tokens, lengths = b.draw(rng)
@@ -100,6 +103,7 @@ class CaptionGANRecipe(CaptionRecipe):
 
     def g_loss(self, model, b, code, fake, f=None) -> dict[str, torch.Tensor]:
         cfg = model.config
+        fake = model.snap(fake)
         d_fake = model.critic(fake, b.image, f)
         adv = F.softplus(-d_fake).mean() if cfg.objective == "logloss" else -d_fake.mean()
         info = ((code - model.recover(fake, b.image, f)) ** 2).sum(1).mean()  # L_I of eq. (6)
@@ -108,7 +112,7 @@ class CaptionGANRecipe(CaptionRecipe):
     def losses(self, model, b, cfg, rng):
         real, code = self._real(model, b, rng), self._code(model, b, rng)
         fake = model.generate(b.image, code)
-        d = self.d_loss(model, b, real, fake.detach(), self._mismatched(model, b, rng))
+        d = self.d_loss(model, b, real, model.snap(fake).detach(), self._mismatched(model, b, rng))
         return {**d, **self.g_loss(model, b, code, fake)}
 
     def step(self, model, b, cfg, opts, rng, dist):
@@ -116,7 +120,7 @@ class CaptionGANRecipe(CaptionRecipe):
         for _ in range(model.config.critic_steps):
             real, code = self._real(model, b, rng), self._code(model, b, rng)
             with torch.no_grad():
-                fake = model.generate(b.image, code)
+                fake = model.snap(model.generate(b.image, code))
             out = self.d_loss(model, b, real, fake, self._mismatched(model, b, rng))
             stats |= {k: float(v.detach()) for k, v in out.items()}
             check_finite(stats)
