@@ -223,3 +223,20 @@ def test_snap_projects_onto_the_caption_vectors():
     plain = build_model("caption-gan", tiny().model)
     plain.captions = vectors
     assert torch.equal(plain.snap(near), near)  # snap 0: the paper's, D and Q read ŝ itself
+
+
+def test_resume_continues_exactly(tmp_path):
+    """A run stopped at step 10 and resumed to 20 ends with the weights of one run straight to 20."""
+    settings = {"train.max_steps": "20", "train.checkpoint_every": "10", "model.snap": "4"}
+    straight = Trainer(tiny(**settings), tmp_path / "straight")
+    straight.fit()
+    first = Trainer(tiny(**{**settings, "train.max_steps": "10"}), tmp_path / "resumed")
+    first.fit()
+    config = json.loads((tmp_path / "resumed" / "config.json").read_text())
+    config["experiment"]["train"]["max_steps"] = 20  # as if the first run had been told 20 and killed at 10
+    (tmp_path / "resumed" / "config.json").write_text(json.dumps(config))
+    resumed = Trainer(None, tmp_path / "resumed", resume=True)
+    assert resumed.step == 10 and len(resumed.model.captions) == 10
+    resumed.fit()
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name

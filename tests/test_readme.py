@@ -26,6 +26,10 @@ AVATAR_DATA = (
     "--data.train_triplets 8 --data.dev_triplets 4 --data.test_triplets 4 --data.unlabeled 8 --data.cache_dir cache"
 )
 GAN_TINY = "--train.max_steps 2 --train.batch_size 4 --train.val_items 4 --train.checkpoint_every 2"
+CAPTION_TINY = (
+    "--model.ch 8 --model.d_image 32 --model.d_hidden 64 --model.ae_steps 20 --train.max_steps 2 "
+    "--train.batch_size 8 --train.val_items 16 --train.checkpoint_every 2 --data.train_images 64 --data.dev_images 16"
+)
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
     # the two set-up commands: CI runs the second (.ci/run); the first serves the demo
@@ -36,6 +40,14 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     ),
     "python -m pip install torch==2.13.0 && python -m pip install -e . && imi demo": (SKIP, "serves the demo"),
     "imi data digits --stats": "",
+    "imi data gridmnist --stats": "",
+    "imi data gridmnist --show 8 --out grids.png --level sentence": "",
+    "imi caption gridmnist grid.png --samples 5": "",
+    "imi caption gridmnist-sentence grid.png --code 0.5,-1,0": "",
+    "imi eval gridmnist": "--limit 100",
+    "imi analyze gridmnist": "",
+    "imi train --preset gridmnist-word": CAPTION_TINY,
+    "imi bench gridmnist --minutes 30": f"--minutes 0.005 {CAPTION_TINY}",
     'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",
     "imi data digits --list-triplets --glyph 0 --split test": "",

@@ -139,13 +139,24 @@ class CaptionGAN(nn.Module):
         # The vectors of the training captions (set once the autoencoder is trained; for ``snap``).
         self.register_buffer("captions", torch.zeros(0, config.d_sentence))
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The caption table's size is the data's (10 words, 160 sentences): take it from the file.
+        table = state_dict.get(prefix + "captions")
+        if table is not None:
+            self.captions = torch.empty_like(table)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def snap(self, vectors: torch.Tensor) -> torch.Tensor:
         """What D and Q read of G's vectors ``(B, d)``: themselves, or with ``config.snap`` > 0 their soft
         projection onto :attr:`captions` (see :class:`~imi.systems.latextgan.config.CaptionGANConfig`)."""
         if self.config.snap <= 0 or not len(self.captions):
             return vectors
-        weights = torch.softmax(-torch.cdist(vectors, self.captions) ** 2 / self.config.snap, dim=1)
-        return weights @ self.captions
+        squared = torch.cdist(vectors, self.captions) ** 2
+        snapped = torch.softmax(-squared / self.config.snap, dim=1) @ self.captions
+        if self.config.snap_grad <= 0:
+            return snapped
+        soft = torch.softmax(-squared / self.config.snap_grad, dim=1) @ self.captions
+        return snapped.detach() + soft - soft.detach()  # the value of snapped, the gradient of soft
 
     def features(self, image: torch.Tensor, trained: bool = False) -> torch.Tensor | None:
         """The shared image code ``(B, d_image)`` (None without a shared CNN); ``trained``: keep D's gradient."""
