@@ -220,7 +220,7 @@ def test_snap_projects_onto_the_caption_vectors():
     model.captions = vectors
     near = vectors[[3, 7]] + 0.01 * torch.randn(2, config.model.d_sentence)
     assert torch.allclose(model.snap(near), vectors[[3, 7]], atol=1e-4)  # the nearest caption's vector
-    plain = build_model("caption-gan", tiny().model)
+    plain = build_model("caption-gan", tiny(**{"model.snap": "0"}).model)
     plain.captions = vectors
     assert torch.equal(plain.snap(near), near)  # snap 0: the paper's, D and Q read ŝ itself
 
@@ -240,3 +240,18 @@ def test_resume_continues_exactly(tmp_path):
     resumed.fit()
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("captions", ["0", "4"])
+def test_the_choice_objective_reaches_every_caption(captions):
+    """G's adversarial term under ``choice``: D's verdict on every caption (or a drawn few) reaches G."""
+    config = tiny(**{"model.choice": "25", "model.choice_captions": captions})
+    model = build_model("caption-gan", config.model)
+    model.captions = torch.randn(10, config.model.d_sentence).tanh()
+    b = batch_of(config)
+    code = torch.randn(8, 3)
+    fake = model.generate(b.image, code)
+    out = SYSTEMS["caption-gan"].recipe.g_loss(model, b, code, fake, rng=torch.Generator().manual_seed(0))
+    out["adv"].backward()
+    assert torch.isfinite(out["adv"]) and model.g.body[0].weight.grad.abs().sum() > 0
+    assert model.critic_all(b.image).shape == (8, 10)

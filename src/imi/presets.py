@@ -154,9 +154,9 @@ PRESETS |= {
 # matching-aware term in D, and D and Q reading G's vector snapped softly onto the training captions
 # (CaptionGANConfig; docs/RESULTS.md says what each changes). The paper's objective alone, LaTextGAN's
 # WGAN-GP and the ablation λ_I = 0 are presets; "sentence" captions also name the cell.
-_CAPTION_MODEL = CaptionGANConfig(snap=4.0)
+_CAPTION_MODEL = CaptionGANConfig(snap=4.0, choice=25.0, choice_captions=32)
 _CAPTION_TRAIN = TrainConfig(
-    batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=15_000, log_every=100,
+    batch_size=64, lr=4e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=15_000, log_every=100,
     sample_every=1_000, checkpoint_every=1_000, val_items=1_000,
 )  # fmt: skip
 PRESETS |= {
@@ -166,7 +166,7 @@ PRESETS |= {
     )
     for name, level, model in (
         ("word", "word", {}),
-        ("word-paper", "word", {"snap": 0.0, "mismatch": 0.0}),
+        ("word-paper", "word", {"snap": 0.0, "mismatch": 0.0, "choice": 0.0}),
         ("word-wgan", "word", {"objective": "wgan-gp", "critic_steps": 5}),
         ("word-noinfo", "word", {"lambda_info": 0.0}),
         ("sentence", "sentence", {}),

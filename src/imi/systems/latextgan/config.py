@@ -48,10 +48,15 @@ class CaptionGANConfig:
             whatever the distance, and Q can read the code only from which caption G chose, not from
             small moves inside one caption's region (docs/RESULTS.md: without it G named 2-4 digits and the
             code changed no caption). 0: the paper's (D and Q read ŝ).
-        snap_grad: with ``snap``, a softer temperature for G's gradient only (straight-through: D and Q
-            see the ``snap`` projection, G learns as if they saw the ``snap_grad`` one), so captions far
-            from all of G's current choices still pull (with ``snap`` alone G never came to name some
-            digits that D knew perfectly). 0: G's gradient through ``snap`` itself.
+        choice: beyond the paper, a temperature: > 0 replaces G's adversarial term by the expected
+            verdict of D on the training captions under G's soft choice among them,
+            ``Σ_k softmax(−‖ŝ − e_k‖² / choice) · ℓ(D(e_k, X))``: D's opinion of *every* caption reaches G,
+            however far it is from G's present choices (with ``snap`` alone G never came to name digits D
+            knew perfectly; D's gradient at G's point says nothing of captions far from it). D still
+            learns from G's snapped vectors, so a caption G overuses loses D's favour. 0: the adversarial
+            term on G's (snapped) vector.
+        choice_captions: with ``choice``, how many captions (drawn afresh each step, the same for the
+            whole batch) D judges for it; 0: all (10 words; the 160 sentences cost too much per step).
     """
 
     channels: int = 1
@@ -77,14 +82,16 @@ class CaptionGANConfig:
     shared_image: bool = True
     projection: bool = True
     snap: float = 0.0
-    snap_grad: float = 0.0
+    choice: float = 0.0
+    choice_captions: int = 0
 
     def __post_init__(self) -> None:
         finite(self)
         at_least(self, 1, "channels", "vocab_size", "max_len", "ch", "d_image", "d_word", "d_sentence")
         at_least(self, 1, "d_hidden", "code_dim", "critic_steps")
         at_least(self, 0, "blocks", "lambda_info", "lambda_gp", "ae_steps", "ae_noise", "real_noise",
-                 "mismatch", "snap", "snap_grad")  # fmt: skip
+                 "mismatch", "snap", "choice",
+                 "choice_captions")  # fmt: skip
         size = self.image_size
         check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
         check(self.objective in OBJECTIVES, "objective", f"must be one of {OBJECTIVES}, got {self.objective!r}")

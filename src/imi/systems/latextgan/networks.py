@@ -151,12 +151,24 @@ class CaptionGAN(nn.Module):
         projection onto :attr:`captions` (see :class:`~imi.systems.latextgan.config.CaptionGANConfig`)."""
         if self.config.snap <= 0 or not len(self.captions):
             return vectors
-        squared = torch.cdist(vectors, self.captions) ** 2
-        snapped = torch.softmax(-squared / self.config.snap, dim=1) @ self.captions
-        if self.config.snap_grad <= 0:
-            return snapped
-        soft = torch.softmax(-squared / self.config.snap_grad, dim=1) @ self.captions
-        return snapped.detach() + soft - soft.detach()  # the value of snapped, the gradient of soft
+        return self.choose(vectors, self.config.snap) @ self.captions
+
+    def choose(self, vectors: torch.Tensor, temperature: float, which: torch.Tensor | None = None) -> torch.Tensor:
+        """Soft choice among the training captions (``which``: among those only):
+        ``softmax(−‖ŝ − e_k‖² / temperature)``, ``(B, N)``."""
+        table = self.captions if which is None else self.captions[which]
+        return torch.softmax(-torch.cdist(vectors, table) ** 2 / temperature, dim=1)
+
+    def critic_all(
+        self, image: torch.Tensor, features: torch.Tensor | None = None, which: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """D's verdict on every training caption (``which``: on those only) for every image: ``(B, N)``."""
+        f = self.features(image, trained=True) if features is None else features
+        table = self.captions if which is None else self.captions[which]
+        b, n = len(image), len(table)
+        f_rep = None if f is None else f.repeat_interleave(n, 0)
+        image_rep = image if f is not None else image.repeat_interleave(n, 0)
+        return self.d(table.repeat(b, 1), image_rep, f_rep).view(b, n)
 
     def features(self, image: torch.Tensor, trained: bool = False) -> torch.Tensor | None:
         """The shared image code ``(B, d_image)`` (None without a shared CNN); ``trained``: keep D's gradient."""

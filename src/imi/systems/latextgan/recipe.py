@@ -101,11 +101,20 @@ class CaptionGANRecipe(CaptionRecipe):
         gp = ((grad.norm(dim=1) - 1) ** 2).mean()
         return {"loss_d": d_fake.mean() - d_real.mean() + cfg.lambda_gp * gp + extra, "gp": gp, **out}
 
-    def g_loss(self, model, b, code, fake, f=None) -> dict[str, torch.Tensor]:
+    def g_loss(self, model, b, code, fake, f=None, rng=None) -> dict[str, torch.Tensor]:
         cfg = model.config
+        if cfg.choice > 0 and len(model.captions):
+            # The expected verdict of D over G's soft choice among the captions (config: ``choice``).
+            n, k = len(model.captions), cfg.choice_captions
+            which = None if not k or k >= n else torch.randperm(n, generator=rng)[:k].to(fake.device)
+            weights = model.choose(fake, cfg.choice, which)
+            verdict = model.critic_all(b.image, f, which)
+            per = F.softplus(-verdict) if cfg.objective == "logloss" else -verdict
+            adv = (weights * per).sum(1).mean()
+        else:
+            d_fake = model.critic(model.snap(fake), b.image, f)
+            adv = F.softplus(-d_fake).mean() if cfg.objective == "logloss" else -d_fake.mean()
         fake = model.snap(fake)
-        d_fake = model.critic(fake, b.image, f)
-        adv = F.softplus(-d_fake).mean() if cfg.objective == "logloss" else -d_fake.mean()
         info = ((code - model.recover(fake, b.image, f)) ** 2).sum(1).mean()  # L_I of eq. (6)
         return {"loss_g": adv + cfg.lambda_info * info, "adv": adv, "info": info}
 
@@ -113,7 +122,7 @@ class CaptionGANRecipe(CaptionRecipe):
         real, code = self._real(model, b, rng), self._code(model, b, rng)
         fake = model.generate(b.image, code)
         d = self.d_loss(model, b, real, model.snap(fake).detach(), self._mismatched(model, b, rng))
-        return {**d, **self.g_loss(model, b, code, fake)}
+        return {**d, **self.g_loss(model, b, code, fake, rng=rng)}
 
     def step(self, model, b, cfg, opts, rng, dist):
         stats: dict[str, float] = {}
@@ -130,7 +139,7 @@ class CaptionGANRecipe(CaptionRecipe):
             opts["d"].step()
         code = self._code(model, b, rng)
         f = model.features(b.image)  # the shared CNN after D's update, read without its gradient
-        out = self.g_loss(model, b, code, model.generate(b.image, code, f), f)
+        out = self.g_loss(model, b, code, model.generate(b.image, code, f), f, rng)
         stats |= {k: float(v.detach()) for k, v in out.items()}
         check_finite(stats)
         opts["g"].zero_grad(set_to_none=True)
