@@ -520,7 +520,8 @@ def eval_(
     ] = None,
 ) -> None:
     """The domain's measurements (digits: SSIM, edit accuracy, RS@1/5, preservation per action;
-    avatars: SSIM, edit accuracy, consistency, preservation per phrasing), next to copy-source."""
+    avatars: SSIM, edit accuracy, consistency, preservation per phrasing; GridMNIST captions: accuracy
+    per fixed code, label histograms, KL, preferred digits), next to copy-source for edits."""
     from imi.evaluation.run import evaluate_checkpoint, print_report
 
     doc, folder = evaluate_checkpoint(
@@ -539,7 +540,7 @@ def analyze(
     from imi.evaluation.run import analyze_checkpoint
 
     doc, folder, written = analyze_checkpoint(checkpoint, out)
-    table = Table(title=f"instruction vectors of {checkpoint}")
+    table = Table(title=doc.get("title", f"instruction vectors of {checkpoint}"))
     table.add_column("finding")
     table.add_column("value", justify="right")
     for key, value in doc["findings"].items():

@@ -43,6 +43,6 @@ def analyze_captioner(captioner, checkpoint: str, run_dir: Path | None, out: Pat
         # How far moving this axis alone moves the label histogram over the test split.
         moved = [kl(histogram(caption_all(captioner, split, n, c.expand(n, -1), 512)[0], 10), overall) for c in codes]
         findings[f"c{axis + 1}: mean KL of the label histogram along the axis (nats)"] = float(np.mean(moved))
-    doc = {"checkpoint": checkpoint, "findings": findings, "selection": None}
+    doc = {"checkpoint": checkpoint, "title": f"code axes of {checkpoint}", "findings": findings, "selection": None}
     (out / "analysis.json").write_text(__import__("json").dumps(doc, indent=2) + "\n")
     return doc, out, figures

@@ -85,10 +85,13 @@ def evaluate_captioner(
     seed: int = 0,
     judge=None,
     progress: bool = True,
+    phrasing: str | None = None,
     codes: int = CODES,
 ) -> tuple[dict, Path]:
     """``imi eval`` on GridMNIST; ``captioner`` is an :class:`imi.pipelines.caption.Captioner`. Fixed
     codes are rows of a generator seeded with ``seed``, the fresh codes of seed ``seed + 1``."""
+    if phrasing is not None:
+        raise ImiError("--phrasing is for instructions; GridMNIST captions are the model's output (drop it)")
     if captioner is None:
         raise ImiError("GridMNIST has no reference row without a model: give a caption checkpoint")
     if split not in SPLITS:
