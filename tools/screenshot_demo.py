@@ -1,11 +1,14 @@
 """Redraw the README's screenshot of `imi demo` (docs/demo.png) in headless Chromium.
 
     python tools/screenshot_demo.py [--out docs/demo.png] [--chromium /usr/bin/chromium]
+    python tools/screenshot_demo.py --caption --out docs/demo-caption.png
 
 Starts the demo on the shipped checkpoints and follows the newcomer's path of
 tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
 "put 3 on the top left", "move three to the right"; then photographs the page
-(the result, its history, the model's change map and the difference).
+(the result, its history, the model's change map and the difference). With ``--caption``
+it photographs the caption tab instead: a test grid, its caption under the code (1.5, 0, 0),
+six captions under fresh codes, and what that code names over the test split.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def main() -> None:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--seed", type=int, default=3, help="of the demo's random start images")
     parser.add_argument("--steps", nargs="+", default=["put 3 on the top left", "move three to the right"])
+    parser.add_argument("--caption", action="store_true", help="photograph the caption tab")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,6 +38,10 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url)
+            if args.caption:
+                caption_tab(page, args.out)
+                browser.close()
+                return
             status = page.locator("#status")
             expect(status).to_contain_text("step 0 of 0", timeout=120_000)
             page.get_by_text("start from …").click()
@@ -51,6 +59,19 @@ def main() -> None:
     finally:
         app.close()
     print(f"wrote {args.out}")
+
+
+def caption_tab(page, out: str) -> None:
+    page.get_by_role("tab", name="caption grids").click()
+    status = page.locator("#caption-status")
+    expect(status).to_contain_text("test grid", timeout=120_000)
+    slider = page.locator("#c1 input[type=number]")
+    slider.fill("1.5")
+    slider.press("Enter")
+    page.locator("#caption-random").click()
+    expect(status).to_contain_text("+1.50", timeout=60_000)
+    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 620})
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ class CaptionGANConfig:
             term on G's (snapped) vector.
         choice_captions: with ``choice``, how many captions (drawn afresh each step, the same for the
             whole batch) D judges for it; 0: all (10 words; the 160 sentences cost too much per step).
+        commit: with ``snap``, the weight of ``‖ŝ − snap(ŝ)‖²`` in G's loss (no gradient into the snapped
+            target): G's own vector moves onto the caption it chose, so the decoder, which reads only a
+            neighbourhood of each caption's vector as that caption, writes it (sentences lie too close
+            together for the neighbourhood alone). 0: none.
     """
 
     channels: int = 1
@@ -84,6 +88,7 @@ class CaptionGANConfig:
     snap: float = 0.0
     choice: float = 0.0
     choice_captions: int = 0
+    commit: float = 0.0
 
     def __post_init__(self) -> None:
         finite(self)
@@ -91,7 +96,7 @@ class CaptionGANConfig:
         at_least(self, 1, "d_hidden", "code_dim", "critic_steps")
         at_least(self, 0, "blocks", "lambda_info", "lambda_gp", "ae_steps", "ae_noise", "real_noise",
                  "mismatch", "snap", "choice",
-                 "choice_captions")  # fmt: skip
+                 "choice_captions", "commit")  # fmt: skip
         size = self.image_size
         check(size >= 16 and size & (size - 1) == 0, "image_size", f"must be a power of two ≥ 16, got {size}")
         check(self.objective in OBJECTIVES, "objective", f"must be one of {OBJECTIVES}, got {self.objective!r}")

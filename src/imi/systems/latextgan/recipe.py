@@ -114,9 +114,13 @@ class CaptionGANRecipe(CaptionRecipe):
         else:
             d_fake = model.critic(model.snap(fake), b.image, f)
             adv = F.softplus(-d_fake).mean() if cfg.objective == "logloss" else -d_fake.mean()
-        fake = model.snap(fake)
-        info = ((code - model.recover(fake, b.image, f)) ** 2).sum(1).mean()  # L_I of eq. (6)
-        return {"loss_g": adv + cfg.lambda_info * info, "adv": adv, "info": info}
+        snapped = model.snap(fake)
+        info = ((code - model.recover(snapped, b.image, f)) ** 2).sum(1).mean()  # L_I of eq. (6)
+        out = {"loss_g": adv + cfg.lambda_info * info, "adv": adv, "info": info}
+        if cfg.commit > 0:
+            out["commit"] = ((fake - snapped.detach()) ** 2).sum(1).mean()
+            out["loss_g"] = out["loss_g"] + cfg.commit * out["commit"]
+        return out
 
     def losses(self, model, b, cfg, rng):
         real, code = self._real(model, b, rng), self._code(model, b, rng)
