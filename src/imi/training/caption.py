@@ -40,6 +40,7 @@ class CaptionTraining:
             tokens=batch.tokens.to(dev),
             lengths=batch.lengths.to(dev),
             labels=batch.labels.to(dev),
+            positional=bool(getattr(batch, "positional", False)),
         )
 
     def prepared(self, trainer) -> None:

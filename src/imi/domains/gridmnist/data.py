@@ -61,6 +61,11 @@ class GridBatch:
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def positional(self) -> bool:
+        """Sentence captions are about their cell (cell k's caption names cell k); words are not."""
+        return self.level == "sentence"
+
     def texts(self) -> list[list[str]]:
         return [[CAPTIONS[int(i)].text for i in row] for row in self.captions]
 

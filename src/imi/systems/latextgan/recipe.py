@@ -61,7 +61,7 @@ class CaptionGANRecipe(CaptionRecipe):
         return facts
 
     def _real(self, model, b: CaptionStepBatch, rng: torch.Generator) -> torch.Tensor:
-        tokens, lengths = b.draw(rng)
+        tokens, lengths, _ = b.draw(rng)
         with torch.no_grad():
             s = model.ae.encode(tokens, lengths)
         noise = model.config.real_noise
@@ -71,12 +71,13 @@ class CaptionGANRecipe(CaptionRecipe):
         return torch.randn(len(b.image), model.config.code_dim, generator=rng).to(b.image.device)
 
     def _mismatched(self, model, b: CaptionStepBatch, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A real caption of the next image in the batch for each image, and whether it names nothing
-        in this image (only those count as wrong): ``(vectors (B, d), bool (B,))``."""
-        tokens, lengths, named = b.roll().draw(rng, with_labels=True)
+        """A real caption of the next image in the batch for each image, and whether it is surely wrong
+        for this one (only those count): ``(vectors (B, d), bool (B,))``."""
+        other = b.roll()  # image i meets a caption of image i - 1
+        tokens, lengths, slot = other.draw(rng)
         with torch.no_grad():
             s = model.ae.encode(tokens, lengths)
-        return s, (b.labels != named[:, None]).all(1)
+        return s, b.wrong_for(other.labels[torch.arange(len(slot), device=slot.device), slot], slot)
 
     def d_loss(self, model, b, real, fake, mismatched=None) -> dict[str, torch.Tensor]:
         """D's loss (eq. (5) or the critic's), with the matching-aware term when ``mismatch`` > 0."""
