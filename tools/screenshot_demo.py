@@ -14,6 +14,7 @@ six captions under fresh codes, and what that code names over the test split.
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 
 from playwright.sync_api import expect, sync_playwright
@@ -68,9 +69,10 @@ def caption_tab(page, out: str) -> None:
     slider = page.locator("#c1 input[type=number]")
     slider.fill("1.5")
     slider.press("Enter")
+    expect(status).to_contain_text("+1.50", timeout=60_000)  # the slider's view
     page.locator("#caption-random").click()
-    expect(status).to_contain_text("+1.50", timeout=60_000)
-    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 620})
+    expect(status).to_have_text(re.compile(r"\+1\.50.*test grid", re.S), timeout=60_000)  # the new grid's
+    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 720})
     print(f"wrote {out}")
 
 

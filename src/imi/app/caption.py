@@ -94,7 +94,7 @@ class CaptionDemo:
             magnify(state.image),
             f"### {caption}",
             "\n".join(f"- {t}" for t in fresh),
-            _bar_chart(shares, f"what code [{', '.join(f'{v:+.1f}' for v in code)}] names over the test grids"),
+            _bar_chart(shares, f"c = [{', '.join(f'{v:+.1f}' for v in code)}]"),
             line + (f"\n\n{message}" if message else ""),
         )
 
@@ -159,6 +159,7 @@ def _bar_chart(shares: np.ndarray, title: str) -> str:
     ax.set_ylim(0, max(0.5, float(shares.max()) * 1.1))
     ax.set_title(title, fontsize=8)
     ax.set_xlabel("digit named", fontsize=8)
+    ax.set_ylabel("share of test grids", fontsize=8)
     fig.tight_layout()
     path = shown_folder() / f"hist-{abs(hash(shares.tobytes()))}.png"
     fig.savefig(path, dpi=100)
@@ -219,5 +220,6 @@ def build_tab(demo: CaptionDemo, app) -> None:
     clear_btn.click(g(demo.clear), [*sliders, state], view, api_name="caption_clear")
     upload.upload(g(demo.upload), [upload, *sliders, state], view, api_name="caption_upload")
     place_btn.click(g(demo.place), [pad, cell, *sliders, state], view, api_name="caption_place")
-    for slider in sliders:
-        slider.release(g(demo.view), [*sliders, state], view, api_name=f"caption_{slider.elem_id}")
+    for slider in sliders:  # dragged or typed; while one update runs, only the latest value waits
+        slider.change(g(demo.view), [*sliders, state], view, api_name=f"caption_{slider.elem_id}",
+                      trigger_mode="always_last")  # fmt: skip
