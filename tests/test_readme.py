@@ -43,7 +43,7 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     "imi data gridmnist --stats": "",
     "imi data gridmnist --show 8 --out grids.png --level sentence": "",
     "imi caption gridmnist grid.png --samples 5": "",
-    "imi caption gridmnist grid.png --code 0.5,-1,0": "",
+    "imi caption gridmnist-sentence grid.png --code 0.5,-1,0": "",
     "imi eval gridmnist": "--limit 100",
     "imi analyze gridmnist": "",
     "imi train --preset gridmnist-word": CAPTION_TINY,
