@@ -1,6 +1,8 @@
 """The caption GAN (issue 23): shapes, losses, the autoencoder, training, the pipeline and the CLI."""
 
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,6 +127,8 @@ def test_a_wrong_model_config_is_refused():
         build_model("caption-gan", resolve("digits-small").model)
     with pytest.raises(ConfigError, match="objective"):
         CaptionGANConfig(objective="hinge")
+    with pytest.raises(ConfigError, match="the gridmnist data gives 1×32×32"):
+        Trainer(tiny(**{"model.image_size": "64"}), Path(tempfile.mkdtemp()) / "run")
 
 
 def test_pipeline(tiny_caption_run):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from imi.core.config import ConfigError
 from imi.core.images import normalize
 from imi.pipelines.caption import Captioner
 from imi.registry import DOMAINS
 from imi.tasks.caption.batch import CaptionStepBatch
+from imi.training.edit import check_image_shape
 
 SAMPLE_CODES = 3  # columns of the sample figure: codes drawn with seeds 0, 1, 2
 
@@ -21,13 +21,7 @@ class CaptionTraining:
         config = trainer.config
         tokenizer = DOMAINS[config.domain].tokenizer()
         train_set, dev_set = bench.split("train"), bench.split("dev")
-        shape = tuple(dev_set.batch([0]).image.shape[1:])
-        wanted = (config.model.channels, config.model.image_size, config.model.image_size)
-        if shape != wanted:
-            raise ConfigError(
-                f"model.channels/model.image_size: the model takes {wanted[0]}×{wanted[1]}×{wanted[2]} images, "
-                f"the {config.domain} data gives {'×'.join(map(str, shape))}; set both sizes alike"
-            )
+        check_image_shape(config, tuple(dev_set.batch([0]).image.shape[1:]))
         return tokenizer, train_set, dev_set
 
     def pipeline(self, trainer) -> Captioner:

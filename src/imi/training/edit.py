@@ -15,6 +15,16 @@ from imi.tasks.edit.batch import StepBatch, model_inputs
 from imi.tasks.edit.understand import READER_CONFIG, train_reader
 
 
+def check_image_shape(config, shape: tuple[int, ...]) -> None:
+    """The data's images ``(C, S, S)`` must be the model's (``model.channels``, ``model.image_size``)."""
+    wanted = (config.model.channels, config.model.image_size, config.model.image_size)
+    if shape != wanted:
+        raise ConfigError(
+            f"model.channels/model.image_size: the model takes {wanted[0]}×{wanted[1]}×{wanted[2]} images, "
+            f"the {config.domain} data gives {'×'.join(map(str, shape))}; set both sizes alike"
+        )
+
+
 class EditTraining:
     """Image + instruction → image: triplet splits read by the model's instruction encoder."""
 
@@ -26,13 +36,7 @@ class EditTraining:
         dev_set = model_inputs(bench.split("dev"), tokenizer)
         if tokenizer.reads_text:  # every distinct sentence once, cached on disk: steps only look up
             tokenizer.warm([*train_set.texts, *dev_set.texts], progress=trainer.dist.is_main)
-        shape = tuple(dev_set.batch([0]).source.shape[1:])
-        wanted = (config.model.channels, config.model.image_size, config.model.image_size)
-        if shape != wanted:
-            raise ConfigError(
-                f"model.channels/model.image_size: the model takes {wanted[0]}×{wanted[1]}×{wanted[2]} images, "
-                f"the {config.domain} data gives {'×'.join(map(str, shape))}; set both sizes alike"
-            )
+        check_image_shape(config, tuple(dev_set.batch([0]).source.shape[1:]))
         return tokenizer, train_set, dev_set
 
     def pipeline(self, trainer) -> Editor:
