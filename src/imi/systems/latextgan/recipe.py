@@ -79,7 +79,7 @@ class CaptionGANRecipe(CaptionRecipe):
             s = model.ae.encode(tokens, lengths)
         return s, b.wrong_for(other.labels[torch.arange(len(slot), device=slot.device), slot], slot)
 
-    def d_loss(self, model, b, real, fake, mismatched=None) -> dict[str, torch.Tensor]:
+    def d_loss(self, model, b, real, fake, mismatched=None, rng=None) -> dict[str, torch.Tensor]:
         """D's loss (eq. (5) or the critic's), with the matching-aware term when ``mismatch`` > 0."""
         cfg = model.config
         f = model.features(b.image, trained=True)  # once per step: D's CNN, with its gradient
@@ -96,7 +96,7 @@ class CaptionGANRecipe(CaptionRecipe):
         if cfg.objective == "logloss":
             loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()  # −log D(s) − log(1 − D(ŝ))
             return {"loss_d": loss + extra, **out}
-        mix = torch.rand(len(real), 1, device=real.device)
+        mix = torch.rand(len(real), 1, generator=rng).to(real.device)  # from the run's generator: resumes exactly
         between = (mix * real + (1 - mix) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(model.critic(between, b.image, f).sum(), between, create_graph=True)
         gp = ((grad.norm(dim=1) - 1) ** 2).mean()
@@ -126,7 +126,7 @@ class CaptionGANRecipe(CaptionRecipe):
     def losses(self, model, b, cfg, rng):
         real, code = self._real(model, b, rng), self._code(model, b, rng)
         fake = model.generate(b.image, code)
-        d = self.d_loss(model, b, real, model.snap(fake).detach(), self._mismatched(model, b, rng))
+        d = self.d_loss(model, b, real, model.snap(fake).detach(), self._mismatched(model, b, rng), rng)
         return {**d, **self.g_loss(model, b, code, fake, rng=rng)}
 
     def step(self, model, b, cfg, opts, rng, dist):
@@ -135,7 +135,7 @@ class CaptionGANRecipe(CaptionRecipe):
             real, code = self._real(model, b, rng), self._code(model, b, rng)
             with torch.no_grad():
                 fake = model.snap(model.generate(b.image, code))
-            out = self.d_loss(model, b, real, fake, self._mismatched(model, b, rng))
+            out = self.d_loss(model, b, real, fake, self._mismatched(model, b, rng), rng)
             stats |= {k: float(v.detach()) for k, v in out.items()}
             check_finite(stats)
             opts["d"].zero_grad(set_to_none=True)
