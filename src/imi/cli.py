@@ -361,7 +361,7 @@ def caption(
     code: Annotated[
         str | None, typer.Option(help="The latent code: comma-separated numbers (e.g. 0.5,-1,0), or a seed.")
     ] = None,
-    samples: Annotated[int, typer.Option(help="Caption under this many codes (seeds code, code + 1, …).")] = 1,
+    samples: Annotated[int, typer.Option(help="Caption under this many codes (rows of the seed's draw).")] = 1,
 ) -> None:
     """Caption an image under a latent code: imi caption gridmnist grid.png --samples 5."""
     from imi.pipelines.caption import Captioner, CodeError
@@ -373,15 +373,10 @@ def caption(
             c = int(code) if "," not in code and "." not in code else [float(v) for v in code.split(",")]
         except ValueError:
             raise CodeError(f"--code is a seed or comma-separated numbers, got {code!r:.40}") from None
-    if isinstance(c, list):
-        console.print(captioner.caption(image, c, samples))
-        return
-    seed = 0 if c is None else c
-    codes = captioner.code(seed, samples)
-    texts = captioner.caption(image, seed, samples) if samples > 1 else [captioner.caption(image, seed)]
-    for k, text in enumerate(texts):
-        values = ", ".join(f"{v:+.2f}" for v in codes[k].tolist())
-        console.print(f"code [{values}] (seed {seed}, row {k}): {text}")
+    codes = captioner.code(c, samples)
+    grid = captioner.preprocess([image]).expand(len(codes), -1, -1, -1)
+    for code_row, text in zip(codes, captioner.caption_tensors(grid, codes), strict=True):
+        console.print(f"code [{', '.join(f'{v:+.2f}' for v in code_row.tolist())}]: {text}")
 
 
 @app.command()

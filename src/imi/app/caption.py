@@ -43,6 +43,7 @@ class CaptionDemo:
         self.catalog = catalog
         self.max_upload_bytes = max_upload_bytes
         self.seed = seed
+        self._splits: dict[str, object] = {}
 
     def models(self) -> list[str]:
         return self.catalog.names(task="caption")
@@ -52,9 +53,11 @@ class CaptionDemo:
         return tuple(DOMAINS[self.catalog.captioner(name).config.domain].demo["cells"])
 
     def _split(self, name: str):
+        """The model and its test split (built once per model: every random grid and histogram reads it)."""
         captioner = self.catalog.captioner(name)
-        domain = DOMAINS[captioner.config.domain]
-        return captioner, domain.benchmark(captioner.config.data).split("test")
+        if name not in self._splits:
+            self._splits[name] = DOMAINS[captioner.config.domain].benchmark(captioner.config.data).split("test")
+        return captioner, self._splits[name]
 
     @lru_cache(maxsize=256)  # noqa: B019 (one demo object per app; codes repeat as sliders move back)
     def _histogram(self, name: str, code: tuple[float, ...]) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from imi.core.report import write_metrics
 from imi.core.viz import caption_figure
 from imi.domains.gridmnist.data import GridMNIST
 from imi.domains.gridmnist.evaluate import caption_all
@@ -44,5 +45,5 @@ def analyze_captioner(captioner, checkpoint: str, run_dir: Path | None, out: Pat
         moved = [kl(histogram(caption_all(captioner, split, n, c.expand(n, -1), 512)[0], 10), overall) for c in codes]
         findings[f"c{axis + 1}: mean KL of the label histogram along the axis (nats)"] = float(np.mean(moved))
     doc = {"checkpoint": checkpoint, "title": f"code axes of {checkpoint}", "findings": findings, "selection": None}
-    (out / "analysis.json").write_text(__import__("json").dumps(doc, indent=2) + "\n")
+    write_metrics(out / "analysis.json", doc)
     return doc, out, figures
