@@ -87,7 +87,10 @@ def test_shapes_and_losses(objective):
 
 
 def test_the_autoencoder_learns_every_caption_then_freezes():
-    config = tiny("gridmnist-sentence", **{"model.ae_steps": "1000"})
+    # The preset's own 1,500 steps (at 1,000, one init in twelve stops at 53 %: a late loss spike),
+    # from a fixed init, so the result does not hang on which tests ran before.
+    config = tiny("gridmnist-sentence", **{"model.ae_steps": "1500"})
+    torch.manual_seed(0)
     model = build_model("caption-gan", config.model)
     tokens, lengths = GridMNIST(config.data).split("train").caption_table()
     facts = train_autoencoder(model, tokens, lengths, torch.Generator().manual_seed(0))
