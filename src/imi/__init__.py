@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
+from imi.pipelines.generate import SceneGenerator
 from imi.pipelines.session import EditSession
 
-__all__ = ["Captioner", "EditSession", "Editor"]
+__all__ = ["Captioner", "EditSession", "Editor", "SceneGenerator"]

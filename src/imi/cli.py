@@ -231,6 +231,46 @@ def data_gridmnist(
         console.print(f"wrote {path}")
 
 
+@data_app.command("clipscenes")
+@user_errors
+def data_clipscenes(
+    build: Annotated[bool, typer.Option("--build", help="Render the cache now (about a minute on 2 cores).")] = False,
+    stats: Annotated[bool, typer.Option("--stats", help="Scenes, places, people and caption kinds per split.")] = False,
+    show: Annotated[int, typer.Option("--show", min=0, max=64, help="Draw N train albums with their captions.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Figure file for --show.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes.")] = 2,
+) -> None:
+    """ClipScenes (paper 001's stand-in): clip-art scenes in albums of four, 60×105, with captions."""
+    from imi.domains.clipscenes.config import SceneDataConfig
+    from imi.domains.clipscenes.data import ClipScenes
+    from imi.domains.clipscenes.scenes import SPLITS
+
+    if not (build or stats or show):
+        raise ImiError("nothing to do: pass --build, --stats or --show N --out FILE.png")
+    if show and out is None:
+        raise ImiError("--show needs --out FILE.png")
+    bench = ClipScenes(SceneDataConfig(), build=True, workers=workers)
+    console.print(f"cache: {bench.cache.path}")
+    if stats:
+        table = Table(title="ClipScenes: scenes per split and what the captions say")
+        for col in ("split", "scenes", "albums", "outdoor", "two people", "place named", "kind only"):
+            table.add_column(col, justify="right")
+        for name in SPLITS:
+            lab = bench.split(name).labels.numpy()
+            table.add_row(name, f"{len(lab):,}", f"{len(np.unique(lab[:, 6])):,}", f"{(lab[:, 0] == 1).mean():.1%}",
+                          f"{(lab[:, 2] >= 0).mean():.1%}", f"{(lab[:, 3] >= 0).mean():.1%}",
+                          f"{(lab[:, 5] < 0).mean():.1%}")  # fmt: skip
+        console.print(table)
+    if show:
+        from imi.core.viz import stage_figure
+
+        split = bench.split("train")
+        idx = np.arange(show) * split.album_size  # the first scene of each of the first N albums
+        b = split.batch(idx)
+        path = stage_figure(b.texts, b.context, [], b.image, out)
+        console.print(f"wrote {path}")
+
+
 def parse_overrides(args: list[str]) -> dict[str, str]:
     """``["--train.lr", "1e-4", "--model.ch=32"]`` → ``{"train.lr": "1e-4", "model.ch": "32"}``."""
     out: dict[str, str] = {}
@@ -377,6 +417,39 @@ def caption(
     grid = captioner.preprocess([image]).expand(len(codes), -1, -1, -1)
     for code_row, text in zip(codes, captioner.caption_tensors(grid, codes), strict=True):
         console.print(f"code [{', '.join(f'{v:+.2f}' for v in code_row.tolist())}]: {text}")
+
+
+@app.command()
+@user_errors
+def generate(
+    checkpoint: Annotated[str, typer.Argument(help="A shipped generation model (clipscenes) or a checkpoint folder.")],
+    text: Annotated[str, typer.Argument(help="What to draw, e.g. 'a woman is reading'.")],
+    context: Annotated[
+        Path | None, typer.Option(help="The context picture (another picture of the album); resized.")
+    ] = None,
+    context_item: Annotated[int | None, typer.Option(help="Use test scene N of the benchmark as the context.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the noise z.")] = 0,
+    out: Annotated[Path, typer.Option(help="The figure: context, the three stages.")] = Path("generated.png"),
+) -> None:
+    """Generate a picture from a sentence and a context picture: imi generate clipscenes "a man waves"."""
+    import torch
+
+    from imi.core.viz import stage_figure
+    from imi.pipelines.generate import SceneGenerator
+
+    if (context is None) == (context_item is None):
+        raise ImiError("give the context as --context FILE or --context-item N (a test scene)")
+    generator = SceneGenerator.from_pretrained(checkpoint)
+    if context_item is not None:
+        picture, _ = generator.domain.test_item(generator.config.data, context_item)
+    else:
+        picture = context
+    result = generator.generate(text, picture, seed)
+    for key, value in result.read.items():
+        console.print(f"{key}: {value}")
+    stages = [torch.from_numpy(s).permute(2, 0, 1)[None] for s in result.stages]
+    path = stage_figure([text], generator.preprocess([picture]), stages, None, out)
+    console.print(f"wrote {path}")
 
 
 @app.command()
@@ -691,6 +764,36 @@ def recognizer_train_avatars(
         f"--held-out {held_out} --seed {seed} --threads {threads}"
     )
     save_avatar_recognizer(out, judge, {"command": command, "held_out": f"{held_out:,} fresh rendered avatars"})
+    console.print(f"passed the gate; wrote {out}")
+
+
+@recognizer_app.command("train-clipscenes")
+@user_errors
+def recognizer_train_clipscenes(
+    out: Annotated[Path, typer.Option(help="Where the judge is written if it passes the gate.")] = Path(
+        "runs/scene-judge"
+    ),
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 2000,
+    width: Annotated[int, typer.Option(help="Channels of the first block.")] = 24,
+    albums: Annotated[int, typer.Option(help="Rendered training albums (4 scenes each).")] = 4000,
+    held_out: Annotated[int, typer.Option(help="Fresh albums for the accuracy gate.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (0 = all cores).")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes.")] = 2,
+) -> None:
+    """Train the ClipScenes judge (place, people) on its own renders; saved only if both heads pass the 98% gate."""
+    from imi.domains.clipscenes.judge import SceneJudgeConfig, save_scene_judge, train_scene_judge
+
+    config = SceneJudgeConfig(
+        width=width, albums=albums, held_out_albums=held_out, steps=steps, seed=seed, threads=threads
+    )
+    judge = train_scene_judge(config, workers=workers)
+    console.print(json.dumps(judge.accuracy))
+    command = (
+        f"imi recognizer train-clipscenes --out {out} --steps {steps} --width {width} --albums {albums} "
+        f"--held-out {held_out} --seed {seed} --threads {threads}"
+    )
+    save_scene_judge(out, judge, {"command": command, "held_out": f"{held_out * 4:,} fresh rendered scenes"})
     console.print(f"passed the gate; wrote {out}")
 
 

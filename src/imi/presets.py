@@ -8,9 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig, TrainConfig, apply_overrides
+from imi.core.text import Vocabulary
 from imi.domains.avatars.config import AvatarDataConfig
+from imi.domains.clipscenes.config import SceneDataConfig
+from imi.domains.clipscenes.grammar import all_words
 from imi.domains.digits.config import DigitDataConfig
 from imi.domains.gridmnist.config import GridDataConfig
+from imi.systems.contextgan.config import ContextGANConfig
 from imi.systems.latextgan.config import CaptionGANConfig
 
 # The `+l1` variants: an L1 term on G(z, c_r), D and G stepped every iteration (TrainConfig).
@@ -176,6 +180,31 @@ PRESETS |= {
         # sentence).
         ("sentence", "sentence", {"snap": 1.0, "choice": 7.0, "commit": 0.1}),
     )
+}  # fmt: skip
+
+
+# Issue 24: the context-aware GAN (paper 001) on ClipScenes, at the paper's 60×105 geometry. The CPU
+# preset halves every width of the paper-size one and its batch (about 0.45 s a step on 2 cores);
+# "textonly" is the baseline of the paper's comparison (Reed et al.: the same GAN without C).
+_SCENE_MODEL = ContextGANConfig(vocab_size=len(Vocabulary.build(all_words())), ngf=32, g2_ch=32, g3_ch=16, ndf=16)
+_SCENE_TRAIN = TrainConfig(
+    batch_size=32, lr=2e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=7_000, log_every=100,
+    sample_every=1_000, checkpoint_every=1_000, val_items=500,
+)  # fmt: skip
+PRESETS |= {
+    "clipscenes": ExperimentConfig(
+        preset="clipscenes", data=SceneDataConfig(), variant="context-gan", model=_SCENE_MODEL, train=_SCENE_TRAIN
+    ),
+    "clipscenes-textonly": ExperimentConfig(
+        preset="clipscenes-textonly", data=SceneDataConfig(), variant="context-gan",
+        model=replace(_SCENE_MODEL, use_context=False), train=_SCENE_TRAIN,
+    ),
+    # For a GPU: the widths we would pick at the paper's scale, batch 64, 60k steps.
+    "clipscenes-paper": ExperimentConfig(
+        preset="clipscenes-paper", data=SceneDataConfig(), variant="context-gan",
+        model=replace(_SCENE_MODEL, ngf=64, g2_ch=64, g3_ch=32, ndf=32),
+        train=replace(_SCENE_TRAIN, batch_size=64, max_steps=60_000, checkpoint_every=5_000, sample_every=5_000),
+    ),
 }  # fmt: skip
 
 

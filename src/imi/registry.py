@@ -17,8 +17,10 @@ from imi.core import checkpoint as ckpt
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig
 from imi.core.plugins import Domain, System
 from imi.domains.avatars.domain import DOMAIN as AVATARS
+from imi.domains.clipscenes.domain import DOMAIN as CLIPSCENES
 from imi.domains.digits.domain import DOMAIN as DIGITS
 from imi.domains.gridmnist.domain import DOMAIN as GRIDMNIST
+from imi.systems.contextgan import SYSTEMS as CONTEXTGAN_SYSTEMS
 from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
 from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
 from imi.systems.ours import SYSTEMS as OURS_SYSTEMS
@@ -28,6 +30,7 @@ DOMAINS: dict[str, Domain] = {
     "digits": DIGITS,
     "avatars": AVATARS,
     "gridmnist": GRIDMNIST,
+    "clipscenes": CLIPSCENES,
 }
 
 SYSTEMS: dict[str, System] = {
@@ -35,6 +38,7 @@ SYSTEMS: dict[str, System] = {
     **TIM_SYSTEMS,  # tim
     **OURS_SYSTEMS,  # ours, ours-avatars
     **LATEXTGAN_SYSTEMS,  # caption-gan
+    **CONTEXTGAN_SYSTEMS,  # context-gan
 }
 
 

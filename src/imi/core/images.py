@@ -143,9 +143,10 @@ def read_picture(image: Image.Image | np.ndarray | str | Path, background: int =
 
 
 def load_image(
-    image: Image.Image | np.ndarray | str | Path, channels: int, size: int, background: int = 0
+    image: Image.Image | np.ndarray | str | Path, channels: int, size: int | tuple[int, int], background: int = 0
 ) -> torch.Tensor:
-    """Any supported input (see :func:`read_picture`) → uint8 ``(C, size, size)`` for a model.
+    """Any supported input (see :func:`read_picture`) → uint8 ``(C, size, size)`` for a model
+    (``(C, H, W)`` for a ``size`` of ``(H, W)``).
 
     Colour is converted to the model's channels (grey ↔ RGB, as PIL's ``convert`` does) and a
     non-square or differently sized picture is resized to ``size × size`` with antialiased
@@ -155,10 +156,9 @@ def load_image(
     picture = Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGB").convert("L" if channels == 1 else "RGB")
     arr = torch.from_numpy(np.asarray(picture, dtype=np.uint8).copy())
     arr = arr.unsqueeze(0) if arr.ndim == 2 else arr.permute(2, 0, 1)
-    if arr.shape[1:] != (size, size):
-        resized = F.interpolate(
-            arr[None].float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False
-        )
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if arr.shape[1:] != size:
+        resized = F.interpolate(arr[None].float(), size=size, mode="bilinear", antialias=True, align_corners=False)
         arr = resized[0].round().clamp(0, 255).to(torch.uint8)
     return arr
 

@@ -42,7 +42,7 @@ class Domain:
         data_config: the frozen dataclass of its data settings; it carries the class-level
             ``domain`` name, ``strict_tokens`` (True: an unknown word is an error, False: ``<unk>``)
             and ``background`` (0 or 255: the canvas transparency is flattened onto).
-        tasks: the tasks it offers (``"edit"``, ``"caption"``).
+        tasks: the tasks it offers (``"edit"``, ``"caption"``, ``"generate"``).
         benchmark: ``(data_config, build, workers) →`` an object with ``split(name)``; a split has
             ``len`` and ``batch(indices)``. ``build``: render a missing cache (rank 0 only).
         tokenizer: ``() →`` the :class:`imi.core.text.Tokenizer` of its instructions.
@@ -65,6 +65,12 @@ class Domain:
             what an edit was understood as and refuses what the domain cannot do; None: no reader.
         caption_ok: a caption domain: ``(captions, batch) →`` bool ``(B,)``: each generated caption is
             one of the benchmark's and true of its image (the trainer logs the dev caption accuracy).
+        parse_text: a generation domain: ``(sentence) →`` what it names (``place``, ``kind``, ``person``
+            indices, −1 when not named, and ``describe()``): the text side of the context network.
+        label_names: a generation domain: ``places``, ``kinds`` and ``people`` in words.
+        scene_ok: a generation domain: ``(generated uint8 (B, 3, h, w), batch) →`` ``{"place", "kind",
+            "person"}`` bool ``(B,)``: its judge reads each picture as showing what the text and the
+            context call for (the trainer logs these per stage).
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -85,6 +91,9 @@ class Domain:
     edit_ok: Callable[[Any, Any], Any] | None = None
     meaning: Meaning | None = None
     caption_ok: Callable[[list[str], Any], Any] | None = None
+    parse_text: Callable[[str], Any] | None = None
+    label_names: dict[str, list[str]] = field(default_factory=dict)
+    scene_ok: Callable[[Any, Any], dict[str, Any]] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

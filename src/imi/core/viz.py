@@ -112,3 +112,30 @@ def caption_figure(images: torch.Tensor, captions: list[list[str]], path: str | 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def stage_figure(texts: list[str], context: torch.Tensor, stages: list[torch.Tensor], real: torch.Tensor | None,
+                 path: str | Path) -> Path:  # fmt: skip
+    """One row per sentence: the context picture, every stage of the generated picture (smallest first,
+    each at its own size) and the real picture when given (the paper's Fig. 5 and 8).
+
+    Args:
+        texts: ``B`` sentences (printed above each row).
+        context: uint8 ``(B, 3, H, W)``; stages: uint8 ``(B, 3, h_k, w_k)`` each; real: uint8 ``(B, 3, H, W)``.
+        path: output file (format from the suffix).
+    """
+    cols = [("context", context), *[(f"stage {k + 1}", s) for k, s in enumerate(stages)]]
+    cols += [("real", real)] if real is not None else []
+    n = len(texts)
+    fig, axes = plt.subplots(n, len(cols), figsize=(2.0 * len(cols), 1.45 * n), squeeze=False)
+    for i in range(n):
+        for j, (head, images) in enumerate(cols):
+            ax = axes[i, j]
+            ax.axis("off")
+            _show(ax, images[i])
+            ax.set_title(head if j else textwrap.shorten(texts[i], 70), fontsize=7, loc="left" if not j else "center")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

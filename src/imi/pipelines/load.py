@@ -6,9 +6,10 @@ from pathlib import Path
 
 from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
+from imi.pipelines.generate import SceneGenerator
 from imi.pipelines.shipped import SHIPPED, shipped_names, task_of_folder
 
-PIPELINES = {"edit": Editor, "caption": Captioner}
+PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator}
 
 
 def task_of(name_or_path: str | Path) -> str:
@@ -21,5 +22,5 @@ def task_of(name_or_path: str | Path) -> str:
 
 
 def load_pipeline(name_or_path: str | Path, device: str = "cpu"):
-    """The pipeline of a checkpoint (an :class:`Editor` or a :class:`Captioner`)."""
+    """The pipeline of a checkpoint (an :class:`Editor`, a :class:`Captioner` or a :class:`SceneGenerator`)."""
     return PIPELINES[task_of(name_or_path)].from_pretrained(name_or_path, device)

@@ -32,10 +32,11 @@ from imi.registry import DOMAINS, SYSTEMS, build_model, read_config, system
 from imi.tasks.edit.batch import StepBatch
 from imi.training.caption import CaptionTraining
 from imi.training.edit import EditTraining
+from imi.training.generate import GenerateTraining
 
 SAMPLE_ITEMS = 8
 # What differs per task (inputs, batches, dev scores, samples); the loop itself is shared.
-TASKS = {"edit": EditTraining(), "caption": CaptionTraining()}
+TASKS = {"edit": EditTraining(), "caption": CaptionTraining(), "generate": GenerateTraining()}
 
 
 def next_run_dir(root: Path, preset: str) -> Path:

@@ -1,0 +1,135 @@
+"""How the context-aware GAN learns (paper Algorithms 1 and 2, SPEC §2).
+
+Algorithm 1: the two context recognisers learn their labels by cross-entropy on the train split, then
+freeze. Algorithm 2, per iteration: draw z, scenes, captions and context scenes; build C with the
+frozen recognisers and the merge rule; update the three discriminators on the summed stage losses,
+then the three generators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from imi.core.images import normalize
+from imi.nn.optim import adam, check_finite
+from imi.tasks.generate.batch import SceneStepBatch
+from imi.tasks.generate.recipe import GenerateRecipe
+
+_HOLD_OUT = 1_000  # the last train scenes: the recognisers' accuracy is measured on them, not learned
+
+
+def presence(person: torch.Tensor, second: torch.Tensor, people: int) -> torch.Tensor:
+    """float ``(B, people)``: 1 for each person type a scene shows (its two slots; −1: empty)."""
+    out = torch.zeros(len(person), people)
+    for slot in (person, second):
+        rows = (slot >= 0).nonzero().flatten()
+        out[rows, slot[rows]] = 1.0
+    return out
+
+
+def train_recognizers(model, train_set, gen: torch.Generator) -> dict[str, float]:
+    """Algorithm 1: fit ``place_net`` (softmax cross-entropy) and ``people_net`` (a sigmoid per person
+    type: a scene may show two) on the train split, freeze them, and return their accuracy on the
+    held-out last scenes (place, and the exact set of people)."""
+    cfg = model.config
+    nets = [model.place_net, model.people_net]
+    params = [p for net in nets for p in net.parameters()]
+    opt = torch.optim.AdamW(params, lr=cfg.recog_lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.recog_lr, total_steps=max(1, cfg.recog_steps))
+    n = max(1, len(train_set) - _HOLD_OUT) if len(train_set) > 2 * _HOLD_OUT else len(train_set)
+    for net in nets:
+        net.train()
+    for _ in range(cfg.recog_steps):
+        b = train_set.batch(torch.randint(n, (64,), generator=gen).numpy())
+        x = normalize(b.image, "tanh")
+        flip = torch.rand(len(x), generator=gen) < 0.5  # a mirrored scene is the same scene
+        x[flip] = x[flip].flip(-1)
+        loss = F.cross_entropy(model.place_net(x)["place"], b.place) + cfg.people * F.binary_cross_entropy_with_logits(
+            model.people_net(x)["people"], presence(b.person, b.second, cfg.people)
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+    for net in nets:
+        net.eval().requires_grad_(False)
+    held = np.arange(n, len(train_set)) if n < len(train_set) else np.arange(min(len(train_set), _HOLD_OUT))
+    b = train_set.batch(held)
+    with torch.no_grad():
+        read = model.read_context(normalize(b.image, "tanh"))
+    people = (read["people"] > 0.5) == presence(b.person, b.second, cfg.people).bool()
+    return {
+        "recog_place_acc": float((read["place"].argmax(1) == b.place).float().mean()),
+        "recog_people_acc": float(people.all(1).float().mean()),
+    }
+
+
+class ContextGANRecipe(GenerateRecipe):
+    progress = ("loss_d", "loss_g")
+
+    def optimizers(self, model, cfg):
+        return {"d": adam(model.d_parameters(), cfg), "g": adam(model.g_parameters(), cfg)}
+
+    def prepare(self, model, train_set) -> dict[str, float] | None:
+        if not model.config.use_context:  # the text-only baseline reads no context
+            return None
+        return train_recognizers(model, train_set, torch.Generator().manual_seed(0))
+
+    def _context(self, model, b: SceneStepBatch) -> torch.Tensor:
+        with torch.no_grad():
+            read = model.read_context(b.context)
+            return model.context_vector(read, b.text_place, b.text_kind, b.text_person)
+
+    def _z(self, model, b: SceneStepBatch, rng: torch.Generator) -> torch.Tensor:
+        return (torch.rand(len(b.image), model.config.z_dim, generator=rng) * 2 - 1).to(b.image.device)
+
+    def d_loss(self, model, b, c, fakes) -> dict[str, torch.Tensor]:
+        """Σ_k w_k [−log D_k(X_k) − m/2 · log(1 − D_k(X_k, wrong T, C)) − (1 − m/2) · log(1 − D_k(I(G_k)))]."""
+        cfg = model.config
+        m, out, total = cfg.mismatch, {}, 0.0
+        t_wrong, c_wrong = b.text.roll(1, 0), c.roll(1, 0)  # another scene's caption and context
+        for k, fake in enumerate(fakes):
+            d = model.d[k]
+            real = d.down(F.adaptive_avg_pool2d(b.image, fake.shape[-2:]))  # X_k, through D once
+            loss = F.softplus(-d.judge(real, b.text, c)).mean()
+            loss = loss + (1 - m / 2) * F.softplus(model.discriminate(k, fake, b.text, c)).mean()
+            if m:
+                loss = loss + m / 2 * F.softplus(d.judge(real, t_wrong, c_wrong)).mean()
+            out[f"d{k + 1}"] = loss
+            total = total + cfg.stage_weights[k] * loss
+        return {"loss_d": total, **out}
+
+    def g_loss(self, model, b, c, fakes) -> dict[str, torch.Tensor]:
+        """Σ_k w_k · −log D_k(I(G_k), T, C) (the non-saturating form of maximising L_G)."""
+        out, total = {}, 0.0
+        for k, fake in enumerate(fakes):
+            loss = F.softplus(-model.discriminate(k, fake, b.text, c)).mean()
+            out[f"g{k + 1}"] = loss
+            total = total + model.config.stage_weights[k] * loss
+        return {"loss_g": total, **out}
+
+    def losses(self, model, b, cfg, rng):
+        c = self._context(model, b)
+        fakes = model.generate(b.text, c, self._z(model, b, rng))
+        return {**self.d_loss(model, b, c, [f.detach() for f in fakes]), **self.g_loss(model, b, c, fakes)}
+
+    def step(self, model, b, cfg, opts, rng, dist):
+        c = self._context(model, b)
+        fakes = model.generate(b.text, c, self._z(model, b, rng))
+        out = self.d_loss(model, b, c, [f.detach() for f in fakes])
+        stats = {k: float(v.detach()) for k, v in out.items()}
+        check_finite(stats)
+        opts["d"].zero_grad(set_to_none=True)
+        out["loss_d"].backward()
+        dist.average_grads(model.d_parameters())
+        opts["d"].step()
+        out = self.g_loss(model, b, c, fakes)
+        stats |= {k: float(v.detach()) for k, v in out.items()}
+        check_finite(stats)
+        opts["g"].zero_grad(set_to_none=True)
+        out["loss_g"].backward()
+        dist.average_grads(model.g_parameters())
+        opts["g"].step()
+        return stats
