@@ -1,6 +1,8 @@
 """The context-aware GAN (issue 24): the merge rule, shapes and losses, Algorithm 1, a short run, the
 pipeline and the CLI."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -212,3 +214,48 @@ def test_imi_generate_writes_the_stages(tiny_run, tmp_path):
     assert out.is_file() and "merged: place:" in result.output
     result = CliRunner().invoke(app, ["generate", str(tiny_run), "a man waves"])
     assert result.exit_code != 0 and "--context" in result.output
+
+
+def test_demo_generate_tab(tiny_run, tmp_path):
+    """The generation tab through a real client: start, generate, a random context, an upload, errors."""
+    gradio_client = pytest.importorskip("gradio_client")
+    import shutil
+    import socket
+
+    from PIL import Image
+
+    from imi.app.demo import launch
+    from imi.pipelines.shipped import SHIPPED
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    paths = [shutil.copytree(SHIPPED / "digits", tmp_path / "ours"), tiny_run]
+    app, url = launch([str(p) for p in paths], port=port, block=False, shipped=False, max_upload_mb=0.05)
+    try:
+        c = gradio_client.Client(url, verbose=False)
+        name = tiny_run.name
+        context, s1, s2, s3, read, status = c.predict(name, "", 0, api_name="/generate_start")
+        assert np.asarray(Image.open(context)).shape[:2] == (128, 224)  # 32×56 shown 4×
+        assert s3 is None and "type a sentence" in status
+        text = "a girl with red hair is reading at home"
+        context, s1, s2, s3, read, status = c.predict(text, 5, api_name="/generate")
+        assert all(np.asarray(Image.open(s)).shape[:2] == (128, 224) for s in (s1, s2, s3))  # all shown as large
+        assert "girl (red hair, green shirt)" in read and "merged" in read and "seed 5" in status
+        again = c.predict(text, 5, api_name="/generate")
+        assert np.array_equal(np.asarray(Image.open(again[3])), np.asarray(Image.open(s3)))  # seeded
+        assert "test scene" in c.predict("a man waves", 0, api_name="/generate_random")[5]
+        Image.fromarray(np.full((90, 160, 3), 120, np.uint8)).save(tmp_path / "ctx.png")
+        up = c.predict(gradio_client.handle_file(str(tmp_path / "ctx.png")), "a man waves", 0,
+                       api_name="/generate_upload")  # fmt: skip
+        assert "resized to 32×56" in up[5]
+        (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
+        junk = c.predict(gradio_client.handle_file(str(tmp_path / "junk.png")), "a man", 0, api_name="/generate_upload")
+        assert "Not done" in junk[5] and "not a readable image" in junk[5]
+        (tmp_path / "big.bmp").write_bytes(b"BM" + bytes(80_000))  # over the 0.05 MB cap of this server
+        with pytest.raises(Exception, match=r"(?i)size|large|exceed"):  # refused before the handler
+            c.predict(gradio_client.handle_file(str(tmp_path / "big.bmp")), "a man", 0, api_name="/generate_upload")
+        assert "type a sentence" in c.predict("   ", 0, api_name="/generate")[5]
+        assert "Not done" in c.predict("!!!", 0, api_name="/generate")[5]  # no words at all
+    finally:
+        app.close()

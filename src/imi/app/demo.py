@@ -1,5 +1,6 @@
-"""`imi demo`: multi-turn editing in the browser (Gradio Blocks), on the shipped checkpoints; a
-second tab captions digit grids under a latent code (:mod:`imi.app.caption`).
+"""`imi demo`: multi-turn editing in the browser (Gradio Blocks), on the shipped checkpoints; one more
+tab per other task with a model loaded: captioning digit grids under a latent code
+(:mod:`imi.app.caption`) and generating scenes from a sentence and a context (:mod:`imi.app.generate`).
 
 Each browser tab holds its own :class:`DemoState` (a model name and an
 :class:`~imi.pipelines.session.EditSession`) in a ``gr.State``; the editors (weights)
@@ -26,9 +27,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from imi.app import starts
-from imi.app.caption import CaptionDemo
-from imi.app.caption import build_tab as build_caption_tab
+from imi.app import caption, generate, starts
 from imi.app.models import ModelCatalog
 from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
@@ -66,7 +65,8 @@ class Demo:
         self.seed = seed  # of every session's random starts (test items, avatars); None = fresh each time
         self.max_upload_bytes = max_upload_bytes
         self.exports = Path(tempfile.mkdtemp(prefix="imi-demo-"))  # downloads (strips, GIFs)
-        self.captions = CaptionDemo(catalog, max_upload_bytes, seed)  # the caption tab
+        # The other tasks' tabs, each shown when a model of its task is loaded.
+        self.tabs = {task: cls(catalog, max_upload_bytes, seed) for task, (_, cls, _) in TABS.items()}
         atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
 
     # -- views ----------------------------------------------------------------------------------
@@ -245,6 +245,13 @@ class Demo:
         return list(dict.fromkeys(item(config.data, 7919 * i)[1] for i in range(n)))
 
 
+# The tab of each task beyond editing: title, behaviour class, layout; picked by the models loaded.
+TABS = {
+    "caption": ("caption grids", caption.CaptionDemo, caption.build_tab),
+    "generate": ("generate scenes", generate.GenerateDemo, generate.build_tab),
+}
+
+
 def build(demo: Demo) -> gr.Blocks:
     """Lay the app out and wire its events (API names in brackets: /apply, /undo, /redo …)."""
     domains = demo.catalog.domains()
@@ -257,7 +264,7 @@ def build(demo: Demo) -> gr.Blocks:
             "Type what should change; each instruction edits the last result. "
             "Undo, redo, compare two models, download the sequence."
         )
-        # Consecutive tabs form one tab bar: editing, and (when a caption model is loaded) captioning.
+        # Consecutive tabs form one tab bar: editing, then one tab per other task with a model loaded.
         with gr.Tab("edit images", id="edit"):
             with gr.Row():
                 domain = gr.Radio(domains, value=first, label="domain")
@@ -332,9 +339,10 @@ def build(demo: Demo) -> gr.Blocks:
                         for label in ("this model", "its change", "second model", "its change")
                     )
                 compare_status = gr.Markdown(elem_id="compare-status")
-        if demo.captions.models():
-            with gr.Tab("caption grids", id="caption"):
-                build_caption_tab(demo.captions, app)
+        for task, (title, _, build_tab) in TABS.items():
+            if demo.tabs[task].models():
+                with gr.Tab(title, id=task):
+                    build_tab(demo.tabs[task], app)
 
         view = [state, current, history, mask, diff, status]
 

@@ -21,7 +21,7 @@ class ModelEntry:
     domain: str
     variant: str
     step: int
-    task: str  # "edit" or "caption": which pipeline serves it
+    task: str  # "edit", "caption" or "generate": which pipeline serves it
 
 
 class ModelCatalog:
@@ -59,6 +59,10 @@ class ModelCatalog:
             if name not in self._loaded:
                 self._loaded[name] = PIPELINES[task].from_pretrained(self.entries[name].path)
             return self._loaded[name]
+
+    def pipeline(self, name: str, task: str):
+        """The shared pipeline of model ``name``, which must be a ``task`` model."""
+        return self._load(name, task)
 
     def editor(self, name: str) -> Editor:
         return self._load(name, "edit")
