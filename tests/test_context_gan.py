@@ -259,3 +259,18 @@ def test_demo_generate_tab(tiny_run, tmp_path):
         assert "Not done" in c.predict("!!!", 0, api_name="/generate")[5]  # no words at all
     finally:
         app.close()
+
+
+def test_bench_clipscenes_trains_both_systems_and_judges_them(cache_dir, tmp_path):
+    """`imi bench clipscenes`: the context-aware GAN and the text-only baseline, one table."""
+    import json
+
+    flags = [x for k, v in {**TINY, "data.cache_dir": cache_dir}.items() for x in (f"--{k}", v)]
+    args = ["bench", "clipscenes", "--minutes", "0.01", "--out", str(tmp_path / "b"), "--threads", "1", *flags]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "b" / "bench.json").read_text())
+    assert set(doc["rows"]) == {"context-gan", "text-gan"}
+    for row in doc["rows"].values():
+        assert row["steps"] >= 1 and 0 <= row["context_place"] <= 1 and np.isfinite(row["fid"])
+    assert "text-gan" in result.output

@@ -690,6 +690,25 @@ def bench_gridmnist(
     _run_bench(cfg)
 
 
+@bench_app.command("clipscenes", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def bench_clipscenes(
+    ctx: typer.Context,
+    minutes: Annotated[float, typer.Option(help="Training budget per variant, in minutes.")] = 30.0,
+    out: Annotated[Path, typer.Option(help="Runs (OUT/<variant>) and the report.")] = Path("runs/bench-clipscenes"),
+    seed: Annotated[int, typer.Option(help="Training seed; the evaluation's noise seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (0: all cores).")] = 0,
+) -> None:
+    """Train the context-aware GAN and its text-only baseline for the same budget; judge both on the test split.
+
+    Extra dotted settings (--model.ngf 16, --data.train_albums 500) apply to every variant.
+    """
+    from imi.evaluation.bench import BenchConfig
+
+    cfg = BenchConfig(minutes, None, out, seed, None, threads, 500, 1, parse_overrides(ctx.args), domain="clipscenes")
+    _run_bench(cfg)
+
+
 def _names(variants: str) -> tuple[str, ...] | None:
     """``--variants a,b`` → ``("a", "b")``; empty → None (all of the bench's domain)."""
     return tuple(v.strip() for v in variants.split(",") if v.strip()) or None

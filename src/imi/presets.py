@@ -196,7 +196,7 @@ PRESETS |= {
         preset="clipscenes", data=SceneDataConfig(), variant="context-gan", model=_SCENE_MODEL, train=_SCENE_TRAIN
     ),
     "clipscenes-textonly": ExperimentConfig(
-        preset="clipscenes-textonly", data=SceneDataConfig(), variant="context-gan",
+        preset="clipscenes-textonly", data=SceneDataConfig(), variant="text-gan",
         model=replace(_SCENE_MODEL, use_context=False), train=_SCENE_TRAIN,
     ),
     # For a GPU: the widths we would pick at the paper's scale, batch 64, 60k steps.

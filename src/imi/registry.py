@@ -38,7 +38,7 @@ SYSTEMS: dict[str, System] = {
     **TIM_SYSTEMS,  # tim
     **OURS_SYSTEMS,  # ours, ours-avatars
     **LATEXTGAN_SYSTEMS,  # caption-gan
-    **CONTEXTGAN_SYSTEMS,  # context-gan
+    **CONTEXTGAN_SYSTEMS,  # context-gan, text-gan
 }
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import linalg
 
 from imi.core.errors import ImiError
 from imi.core.report import provenance, write_metrics
@@ -85,8 +84,11 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to feature rows ``a`` and ``b``."""
     mu = a.mean(0) - b.mean(0)
     ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(ca @ cb, disp=False)
-    return float(mu @ mu + np.trace(ca + cb - 2 * np.real(root)))
+    # tr √(Ca Cb) = tr √(√Ca Cb √Ca), a symmetric PSD matrix: eigenvalues, no complex round-off.
+    w, v = np.linalg.eigh(ca)
+    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root @ cb @ root), 0, None)).sum()
+    return float(mu @ mu + np.trace(ca) + np.trace(cb) - 2 * cross)
 
 
 def _rates(hits: dict[str, np.ndarray], mask: np.ndarray, key: str) -> float | None:
