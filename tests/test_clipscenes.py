@@ -153,3 +153,22 @@ def test_a_judge_below_the_gate_or_damaged_is_refused(tmp_path):
 def test_imi_data_clipscenes_refuses_nothing_to_do():
     result = CliRunner().invoke(app, ["data", "clipscenes"])
     assert result.exit_code != 0 and "nothing to do" in result.output
+
+
+def test_a_test_item_is_drawn_without_the_cache_and_matches_it(small):
+    from imi.domains.clipscenes.domain import DOMAIN
+
+    config = small.config
+    assert DOMAIN.test_items(config) == 12
+    picture, text = DOMAIN.test_item(config, 12 + 5)  # wraps around the split
+    b = small.split("test").batch([5])
+    assert np.array_equal(picture, b.image[0].permute(1, 2, 0).numpy()) and text == b.texts[0]
+
+
+def test_building_one_split_leaves_the_others_unrendered(tmp_path):
+    config = SceneDataConfig(**SMALL, cache_dir=str(tmp_path))
+    bench = ClipScenes(config, build=True, splits=("test",))
+    assert bench.cache.has("test") and not bench.cache.has("train")
+    assert len(bench.split("test")) == 12
+    with pytest.raises(DataError, match="incomplete"):
+        bench.split("train")

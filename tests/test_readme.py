@@ -30,6 +30,11 @@ CAPTION_TINY = (
     "--model.ch 8 --model.d_image 32 --model.d_hidden 64 --model.ae_steps 20 --train.max_steps 2 "
     "--train.batch_size 8 --train.val_items 16 --train.checkpoint_every 2 --data.train_images 64 --data.dev_images 16"
 )
+SCENE_TINY = (
+    "--data.train_albums 40 --data.dev_albums 4 --data.test_albums 4 --model.ngf 8 --model.g2_ch 8 --model.g3_ch 8 "
+    "--model.ndf 8 --model.recog_steps 20 --train.max_steps 2 --train.batch_size 8 --train.val_items 8 "
+    "--train.checkpoint_every 2"
+)
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
     # the two set-up commands: CI runs the second (.ci/run); the first serves the demo
@@ -48,6 +53,13 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     "imi analyze gridmnist": "",
     "imi train --preset gridmnist-word": CAPTION_TINY,
     "imi bench gridmnist --minutes 30": f"--minutes 0.005 {CAPTION_TINY}",
+    "imi data clipscenes --stats": "",
+    "imi data clipscenes --show 6 --out albums.png": "",
+    'imi generate clipscenes "a woman with red hair is reading in the park" --context-item 3 --out scene.png': "",
+    "imi eval clipscenes": "--limit 64",
+    "imi analyze clipscenes": "",
+    "imi train --preset clipscenes": SCENE_TINY,
+    "imi bench clipscenes --minutes 30": f"--minutes 0.005 {SCENE_TINY}",
     'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",
     "imi data digits --list-triplets --glyph 0 --split test": "",

@@ -46,7 +46,7 @@ def stage_curves(run_dir: Path, out: Path) -> tuple[dict, Path | None]:
 
 
 def analyze_generator(generator, checkpoint: str, run_dir: Path | None, out: Path) -> tuple[dict, Path, list[Path]]:
-    split = ClipScenes(generator.config.data, build=True, workers=2).split("test")
+    split = ClipScenes(generator.config.data, build=True, workers=2, splits=("test",)).split("test")
     figures = []
     z = generator.noise(ROWS, 0)
     for setting, ctx in (("album", None), ("conflict", conflict_contexts(split, 0))):

@@ -79,8 +79,11 @@ class SceneCache:
 
     @property
     def complete(self) -> bool:
-        done = self.progress()
-        return all(done[k] >= n for k, n in self.albums().items())
+        return all(self.has(split) for split in SPLITS)
+
+    def has(self, split: str) -> bool:
+        """Whether ``split`` is rendered in full."""
+        return self.progress()[split] >= self.albums()[split]
 
     def _array(self, name: str, shape: tuple[int, ...], dtype) -> np.memmap:
         path = self.path / f"{name}.npy"
@@ -88,21 +91,21 @@ class SceneCache:
             return np.load(path, mmap_mode="r+")
         return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
 
-    def build(self, workers: int = 1, progress: bool = True) -> SceneCache:
-        """Render whatever is missing; safe to interrupt and call again."""
+    def build(self, workers: int = 1, progress: bool = True, splits: tuple[str, ...] = SPLITS) -> SceneCache:
+        """Render whatever is missing of ``splits``; safe to interrupt and call again."""
         from concurrent.futures import ProcessPoolExecutor
 
         c = self.config
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "config.json").write_text(json.dumps(c.to_dict(), indent=2))
         done, k = self.progress(), c.album_size
-        total = sum(self.albums().values()) * k
-        bar = tqdm(
-            total=total, initial=sum(done.values()) * k, desc="render clipscenes", unit="img", disable=not progress
-        )
+        albums = {split: n for split, n in self.albums().items() if split in splits}
+        total = sum(albums.values()) * k
+        initial = sum(min(done[split], n) for split, n in albums.items()) * k
+        bar = tqdm(total=total, initial=initial, desc="render clipscenes", unit="img", disable=not progress)
         pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
         try:
-            for split, n in self.albums().items():
+            for split, n in albums.items():
                 if done[split] >= n:
                     continue
                 arrays = [
@@ -132,7 +135,8 @@ class SceneCache:
         return self
 
     def load(self, name: str) -> np.ndarray:
-        if not self.complete:
+        """``<split>_<array>``, memory-mapped read-only."""
+        if not self.has(name.split("_")[0]):
             raise DataError(f"the ClipScenes cache {self.path} is incomplete: run `imi data clipscenes --build` first")
         return np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
 
@@ -224,13 +228,15 @@ class SceneSplit:
 
 
 class ClipScenes:
-    """The benchmark: three splits over one rendered cache."""
+    """The benchmark: three splits over one rendered cache (``build``: render the missing ones of ``splits``)."""
 
-    def __init__(self, config: SceneDataConfig | None = None, build: bool = False, workers: int = 1):
+    def __init__(
+        self, config: SceneDataConfig | None = None, build: bool = False, workers: int = 1, splits=SPLITS
+    ) -> None:
         self.config = config or SceneDataConfig()
         self.cache = SceneCache(self.config)
-        if build and not self.cache.complete:
-            self.cache.build(workers=workers)
+        if build and not all(self.cache.has(s) for s in splits):
+            self.cache.build(workers=workers, splits=tuple(splits))
         self._splits: dict[str, SceneSplit] = {}
 
     def split(self, name: str) -> SceneSplit:
@@ -239,3 +245,11 @@ class ClipScenes:
         if name not in self._splits:
             self._splits[name] = SceneSplit(self.cache, name)
         return self._splits[name]
+
+
+def render_item(config: SceneDataConfig, split: str, index: int) -> tuple[np.ndarray, str]:
+    """Scene ``index`` of ``split`` drawn directly (no cache): uint8 ``(H, W, 3)`` and its caption,
+    the same pixels the cache holds."""
+    album, slot = divmod(index, config.album_size)
+    scene = album_at(config.seed, split, album, config.album_size, config.second_person)[slot]
+    return draw_scene(scene, config.height, config.width, config.scale)[0], scene.caption.text

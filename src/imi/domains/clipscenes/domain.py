@@ -12,7 +12,7 @@ from imi.core.report import provenance, write_metrics
 from imi.core.text import Tokenizer, Vocabulary
 from imi.domains.clipscenes.analyze import analyze_generator
 from imi.domains.clipscenes.config import SceneDataConfig
-from imi.domains.clipscenes.data import ClipScenes
+from imi.domains.clipscenes.data import ClipScenes, render_item
 from imi.domains.clipscenes.evaluate import evaluate_generator, print_report, scene_ok
 from imi.domains.clipscenes.grammar import all_words, parse
 from imi.domains.clipscenes.schema import KINDS, PEOPLE, PLACES
@@ -28,20 +28,14 @@ def tokenizer() -> Tokenizer:
     return Tokenizer(Vocabulary.build(all_words()), strict=False)
 
 
-@lru_cache(maxsize=4)
-def _test_split(config: SceneDataConfig):
-    return ClipScenes(config, build=True, workers=2).split("test")
-
-
 def test_items(config: SceneDataConfig) -> int:
-    return len(_test_split(config))
+    return config.test_albums * config.album_size
 
 
 def test_item(config: SceneDataConfig, index: int) -> tuple[np.ndarray, str]:
-    """Test scene ``index`` (wrapped around the split): uint8 ``(H, W, 3)`` and its caption."""
-    split = _test_split(config)
-    b = split.batch([index % len(split)])
-    return b.image[0].permute(1, 2, 0).numpy(), b.texts[0]
+    """Test scene ``index`` (wrapped around the split): uint8 ``(H, W, 3)`` and its caption, drawn on
+    the spot (the demo and ``imi generate --context-item`` need no rendered cache)."""
+    return render_item(config, "test", index % test_items(config))
 
 
 def bench_report(cfg, generators, data, facts, say, command, progress) -> tuple[dict, Path]:
