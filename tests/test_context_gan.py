@@ -274,3 +274,22 @@ def test_bench_clipscenes_trains_both_systems_and_judges_them(cache_dir, tmp_pat
     for row in doc["rows"].values():
         assert row["steps"] >= 1 and 0 <= row["context_place"] <= 1 and np.isfinite(row["fid"])
     assert "text-gan" in result.output
+
+
+def test_the_recogniser_term_reaches_every_stage_and_leaves_the_recognisers_alone(bench, cache_dir):
+    config = tiny(cache_dir, **{"model.lambda_recog": "1.0"})
+    model = build_model("context-gan", config.model)
+    model.place_net.requires_grad_(False)
+    model.people_net.requires_grad_(False)
+    b = step_batch(bench, config)
+    recipe = SYSTEMS["context-gan"].recipe
+    c = recipe._context(model, b)
+    fakes = model.generate(b.text, c, torch.rand(8, 8) * 2 - 1)
+    out = recipe.g_loss(model, b, c, fakes)
+    assert "recog" in out and out["recog"] > 0
+    out["recog"].backward()
+    assert model.g[0].out.weight.grad.abs().sum() > 0  # stage 1 learns from the last stage's reading
+    assert all(p.grad is None for p in model.people_net.parameters())
+    baseline = tiny(cache_dir, "clipscenes-textonly", **{"model.lambda_recog": "1.0"})
+    assert "recog" not in recipe.g_loss(build_model("text-gan", baseline.model), b, c[:, :0],
+                                        [f.detach() for f in fakes])  # fmt: skip

@@ -33,6 +33,9 @@ class ContextGANConfig:
         mismatch: weight of Reed's matching-aware term (real picture, another scene's text and C) in
             L_D; real = 1, fake and mismatched share the other half (Reed: 1).
         stage_weights: the weight of each stage's loss in L_D and L_G (paper: a plain sum).
+        lambda_recog: beyond the paper: weight of a term in L_G that asks the frozen context recognisers
+            to read the place and the person of ``C`` in the last stage's picture (an AC-GAN-style
+            auxiliary loss with a fixed classifier; its gradient reaches every stage); 0 is the paper.
         recog_width, recog_steps, recog_lr: the context recognisers (Algorithm 1), trained on the train
             split before the GAN and then frozen.
     """
@@ -55,6 +58,7 @@ class ContextGANConfig:
     ndf: int = 32
     mismatch: float = 1.0
     stage_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    lambda_recog: float = 0.0
     recog_width: int = 16
     recog_steps: int = 1_000
     recog_lr: float = 3e-3
@@ -73,7 +77,7 @@ class ContextGANConfig:
             self, 1, "vocab_size", "text_dim", "t_dim", "places", "people", "kinds", "z_dim", "ngf", "g2_ch", "g3_ch"
         )
         at_least(self, 1, "ndf", "recog_width", "cond_ch")
-        at_least(self, 0, "res_blocks", "mismatch", "recog_steps")
+        at_least(self, 0, "res_blocks", "mismatch", "recog_steps", "lambda_recog")
         check(len(self.stage_weights) == 3 and min(self.stage_weights) >= 0, "stage_weights",
               f"must be three weights ≥ 0, got {self.stage_weights}")  # fmt: skip
         check(self.people % self.kinds == 0, "kinds", f"must divide people ({self.people}), got {self.kinds}")

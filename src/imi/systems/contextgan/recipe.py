@@ -102,13 +102,28 @@ class ContextGANRecipe(GenerateRecipe):
         return {"loss_d": total, **out}
 
     def g_loss(self, model, b, c, fakes) -> dict[str, torch.Tensor]:
-        """Σ_k w_k · −log D_k(I(G_k), T, C) (the non-saturating form of maximising L_G)."""
+        """Σ_k w_k · −log D_k(I(G_k), T, C) (the non-saturating form of maximising L_G), plus, with
+        ``lambda_recog``, the frozen recognisers' reading of C in the last stage (:meth:`recog_loss`)."""
+        cfg = model.config
         out, total = {}, 0.0
         for k, fake in enumerate(fakes):
             loss = F.softplus(-model.discriminate(k, fake, b.text, c)).mean()
             out[f"g{k + 1}"] = loss
-            total = total + model.config.stage_weights[k] * loss
+            total = total + cfg.stage_weights[k] * loss
+        if cfg.lambda_recog and cfg.use_context:  # the last stage; its gradient reaches every stage
+            out["recog"] = self.recog_loss(model, fakes[-1], c)
+            total = total + cfg.lambda_recog * out["recog"]
         return {"loss_g": total, **out}
+
+    def recog_loss(self, model, fake: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the place of ``C`` and −log p(the person of ``C`` is there), as the frozen
+        recognisers read the picture (upsampled to their size). A second person is not penalised: C
+        does not say whether the scene has one."""
+        cfg = model.config
+        x = F.interpolate(fake, size=(cfg.height, cfg.width), mode="bilinear", align_corners=False)
+        place, person = c[:, : cfg.places].argmax(1), c[:, cfg.places :].argmax(1)
+        people = model.people_net(x)["people"].gather(1, person[:, None])[:, 0]
+        return F.cross_entropy(model.place_net(x)["place"], place) + F.softplus(-people).mean()
 
     def losses(self, model, b, cfg, rng):
         c = self._context(model, b)
