@@ -2,13 +2,15 @@
 
     python tools/screenshot_demo.py [--out docs/demo.png] [--chromium /usr/bin/chromium]
     python tools/screenshot_demo.py --caption --out docs/demo-caption.png
+    python tools/screenshot_demo.py --generate "a woman is reading" --out docs/demo-generate.png
 
 Starts the demo on the shipped checkpoints and follows the newcomer's path of
 tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
 "put 3 on the top left", "move three to the right"; then photographs the page
 (the result, its history, the model's change map and the difference). With ``--caption``
 it photographs the caption tab instead: a test grid, its caption under the code (1.5, 0, 0),
-six captions under fresh codes, and what that code names over the test split.
+six captions under fresh codes, and what that code names over the test split; with ``--generate``
+the generate tab: a random test scene as context, the sentence, the three stages and what was read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3, help="of the demo's random start images")
     parser.add_argument("--steps", nargs="+", default=["put 3 on the top left", "move three to the right"])
     parser.add_argument("--caption", action="store_true", help="photograph the caption tab")
+    parser.add_argument("--generate", default=None, help="photograph the generate tab with this sentence")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,8 +42,8 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url)
-            if args.caption:
-                caption_tab(page, args.out)
+            if args.caption or args.generate:
+                caption_tab(page, args.out) if args.caption else generate_tab(page, args.out, args.generate)
                 browser.close()
                 return
             status = page.locator("#status")
@@ -72,6 +75,17 @@ def caption_tab(page, out: str) -> None:
     expect(status).to_contain_text("+1.50", timeout=60_000)  # the slider's view
     page.locator("#caption-random").click()
     expect(status).to_have_text(re.compile(r"\+1\.50.*test grid", re.S), timeout=60_000)  # the new grid's
+    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 720})
+    print(f"wrote {out}")
+
+
+def generate_tab(page, out: str, text: str) -> None:
+    page.get_by_role("tab", name="generate scenes").click()
+    status = page.locator("#generate-status")
+    expect(status).to_contain_text("test scene", timeout=120_000)
+    page.locator("#generate-text textarea").fill(text)
+    page.locator("#generate-go").click()
+    expect(page.locator("#generate-read")).to_contain_text("merged", timeout=60_000)
     page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 720})
     print(f"wrote {out}")
 
