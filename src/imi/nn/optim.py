@@ -1,4 +1,4 @@
-"""What every recipe uses to step: Adam by the shared settings, and the non-finite check."""
+"""What every recipe uses to step: Adam by the shared settings, the non-finite check, one descent."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ def check_finite(values: dict[str, float]) -> None:
     bad = {k: v for k, v in values.items() if not np.isfinite(v)}
     if bad:
         raise NonFiniteLoss(", ".join(f"{k} = {v}" for k, v in bad.items()))
+
+
+def descend(out: dict[str, torch.Tensor], key: str, opt: torch.optim.Optimizer, params, dist, stats: dict) -> None:
+    """Record ``out``'s values in ``stats`` (a non-finite one raises :class:`NonFiniteLoss` before any
+    update), then step ``opt`` down ``out[key]`` with the gradients of ``params`` averaged over processes."""
+    stats |= {k: float(v.detach()) for k, v in out.items()}
+    check_finite(stats)
+    opt.zero_grad(set_to_none=True)
+    out[key].backward()
+    dist.average_grads(params)
+    opt.step()

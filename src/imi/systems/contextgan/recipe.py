@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from imi.core.images import normalize
-from imi.nn.optim import adam, check_finite
+from imi.nn.optim import adam, descend
 from imi.tasks.generate.batch import SceneStepBatch
 from imi.tasks.generate.recipe import GenerateRecipe
 
@@ -133,18 +133,8 @@ class ContextGANRecipe(GenerateRecipe):
     def step(self, model, b, cfg, opts, rng, dist):
         c = self._context(model, b)
         fakes = model.generate(b.text, c, self._z(model, b, rng))
+        stats: dict[str, float] = {}
         out = self.d_loss(model, b, c, [f.detach() for f in fakes])
-        stats = {k: float(v.detach()) for k, v in out.items()}
-        check_finite(stats)
-        opts["d"].zero_grad(set_to_none=True)
-        out["loss_d"].backward()
-        dist.average_grads(model.d_parameters())
-        opts["d"].step()
-        out = self.g_loss(model, b, c, fakes)
-        stats |= {k: float(v.detach()) for k, v in out.items()}
-        check_finite(stats)
-        opts["g"].zero_grad(set_to_none=True)
-        out["loss_g"].backward()
-        dist.average_grads(model.g_parameters())
-        opts["g"].step()
+        descend(out, "loss_d", opts["d"], model.d_parameters(), dist, stats)
+        descend(self.g_loss(model, b, c, fakes), "loss_g", opts["g"], model.g_parameters(), dist, stats)
         return stats

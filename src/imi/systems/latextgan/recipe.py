@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from imi.nn.optim import adam, check_finite
+from imi.nn.optim import adam, descend
 from imi.tasks.caption.batch import CaptionStepBatch
 from imi.tasks.caption.recipe import CaptionRecipe
 
@@ -136,21 +136,11 @@ class CaptionGANRecipe(CaptionRecipe):
             with torch.no_grad():
                 fake = model.snap(model.generate(b.image, code))
             out = self.d_loss(model, b, real, fake, self._mismatched(model, b, rng), rng)
-            stats |= {k: float(v.detach()) for k, v in out.items()}
-            check_finite(stats)
-            opts["d"].zero_grad(set_to_none=True)
-            out["loss_d"].backward()
-            dist.average_grads(model.d_parameters())
-            opts["d"].step()
+            descend(out, "loss_d", opts["d"], model.d_parameters(), dist, stats)
         code = self._code(model, b, rng)
         f = model.features(b.image)  # the shared CNN after D's update, read without its gradient
         out = self.g_loss(model, b, code, model.generate(b.image, code, f), f, rng)
-        stats |= {k: float(v.detach()) for k, v in out.items()}
-        check_finite(stats)
-        opts["g"].zero_grad(set_to_none=True)
-        out["loss_g"].backward()
-        dist.average_grads(model.g_parameters())
-        opts["g"].step()
+        descend(out, "loss_g", opts["g"], model.g_parameters(), dist, stats)
         return stats
 
     def stepped(self, stats):
