@@ -14,18 +14,17 @@ only judge with at least :data:`GATE` accuracy on every attribute:
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from imi.core.config import at_least, check
 from imi.core.errors import RecognizerError
+from imi.core.gated import JudgeFile
 from imi.domains.avatars.attributes import ATTRIBUTES, NAMES
 from imi.domains.avatars.config import AvatarDataConfig
 
@@ -36,6 +35,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "recognizers" / "avatars"
 SIZES = tuple(len(a) for a in ATTRIBUTES)
 # Its own avatars: seeds far from any benchmark seed, so it never trains on a test picture.
 TRAIN_SEED, HELD_OUT_SEED = 1_000_003, 2_000_003
+FILE = JudgeFile(
+    FORMAT, VERSION, GATE, NAMES, "avatar recogniser", "imi recognizer train-avatars --out {path}",
+    lambda: {"attributes": {a.name: list(a.values) for a in ATTRIBUTES}}, "attribute catalogue",
+)
 
 
 @dataclass(frozen=True)
@@ -150,15 +153,7 @@ def measure(model: AvatarRecognizer, images: torch.Tensor, attrs: torch.Tensor) 
 
 
 def passes_gate(accuracy: dict[str, float]) -> bool:
-    return all(accuracy.get(name, 0.0) >= GATE for name in NAMES)
-
-
-def _gate_message(path, accuracy: dict[str, float]) -> str:
-    worst = min(NAMES, key=lambda n: accuracy.get(n, 0.0))
-    return (
-        f"{path}: avatar recogniser below the {GATE:.0%} accuracy gate on held-out renders "
-        f"({worst}: {accuracy.get(worst, 0.0):.2%}); it may not judge"
-    )
+    return FILE.passes(accuracy)
 
 
 def train_avatar_recognizer(
@@ -192,38 +187,12 @@ def train_avatar_recognizer(
 
 def save_avatar_recognizer(path: Path, model: AvatarRecognizer, provenance: dict) -> None:
     """Weights + ``config.json`` with the held-out accuracies; refuses a model below the gate."""
-    if not passes_gate(model.accuracy):
-        raise RecognizerError(_gate_message(path, model.accuracy) + "; not saved")
-    path.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(weights, str(path / "model.safetensors"), metadata={"format": FORMAT})
-    doc = {"format": FORMAT, "version": VERSION, "config": asdict(model.config), "accuracy": model.accuracy,
-           "gate": GATE, "attributes": {a.name: list(a.values) for a in ATTRIBUTES}, **provenance}  # fmt: skip
-    (path / "config.json").write_text(json.dumps(doc, indent=2) + "\n")
+    FILE.save(path, model, asdict(model.config), model.accuracy, provenance)
 
 
 def load_avatar_recognizer(path: str | Path | None = None) -> AvatarRecognizer:
     """Load a recogniser (the shipped one by default); refuse it if it failed the gate or its attributes differ."""
-    path = Path(path) if path is not None else SHIPPED
-    file = path / "config.json"
-    if not file.is_file():
-        raise RecognizerError(
-            f"{path}: no avatar recogniser here (config.json missing); "
-            f"train one with `imi recognizer train-avatars --out {path}`"
-        )
-    try:
-        doc = json.loads(file.read_text())
-        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-            raise RecognizerError(f"{file}: not an IMI avatar recogniser (format {doc.get('format')!r})")
-        if doc.get("attributes") != {a.name: list(a.values) for a in ATTRIBUTES}:
-            raise RecognizerError(f"{file}: made for another attribute catalogue; retrain it")
-        model = AvatarRecognizer(AvatarRecognizerConfig(**doc["config"]))
-        model.load_state_dict(load_file(str(path / "model.safetensors")))
-    except RecognizerError:
-        raise
-    except Exception as err:  # JSON, safetensors and shape errors all mean "damaged"
-        raise RecognizerError(f"{path}: damaged avatar recogniser ({str(err).splitlines()[0]})") from None
-    model.accuracy = dict(doc.get("accuracy", {}))
-    if not passes_gate(model.accuracy):
-        raise RecognizerError(_gate_message(path, model.accuracy))
+    model, accuracy = FILE.load(SHIPPED if path is None else Path(path),
+                                lambda config: AvatarRecognizer(AvatarRecognizerConfig(**config)))  # fmt: skip
+    model.accuracy = accuracy
     return model.eval()

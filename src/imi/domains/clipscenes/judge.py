@@ -9,17 +9,15 @@ and the exact set of people: :func:`save_scene_judge` refuses to save a weaker o
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
 from imi.core.config import at_least, check
-from imi.core.errors import RecognizerError
+from imi.core.gated import JudgeFile
 from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.data import ClipScenes
 from imi.domains.clipscenes.schema import N_PEOPLE, PEOPLE, PLACES
@@ -31,6 +29,10 @@ GATE = 0.98
 SHIPPED = Path(__file__).resolve().parents[2] / "recognizers" / "clipscenes"
 TRAIN_SEED, HELD_OUT_SEED = 1_000_003, 2_000_003
 HEADS = ("place", "people")
+FILE = JudgeFile(
+    FORMAT, VERSION, GATE, HEADS, "scene judge", "imi recognizer train-clipscenes --out {path}",
+    lambda: {"places": list(PLACES), "people": [p.name for p in PEOPLE]},
+)
 SIZE = (60, 105)  # what it reads at (the paper's picture); other sizes are resized to it
 
 
@@ -137,16 +139,6 @@ def measure(judge: SceneJudge, images: torch.Tensor, place: torch.Tensor, people
     return acc
 
 
-def passes_gate(accuracy: dict[str, float]) -> bool:
-    return all(accuracy.get(h, 0.0) >= GATE for h in HEADS)
-
-
-def _gate_message(path, accuracy: dict[str, float]) -> str:
-    worst = min(HEADS, key=lambda n: accuracy.get(n, 0.0))
-    return (f"{path}: scene judge below the {GATE:.0%} gate on held-out renders ({worst}: "
-            f"{accuracy.get(worst, 0.0):.2%}); it may not judge")  # fmt: skip
-
-
 def train_scene_judge(
     config: SceneJudgeConfig, workers: int = 1, cache_dir: str | None = None, progress: bool = True
 ) -> SceneJudge:
@@ -179,44 +171,14 @@ def train_scene_judge(
     return judge
 
 
-def _catalogue() -> dict:
-    return {"places": list(PLACES), "people": [p.name for p in PEOPLE]}
-
-
 def save_scene_judge(path: Path, judge: SceneJudge, provenance: dict) -> None:
     """Weights + ``config.json`` with the held-out accuracies; refuses a judge below the gate."""
-    if not passes_gate(judge.accuracy):
-        raise RecognizerError(_gate_message(path, judge.accuracy) + "; not saved")
-    path.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().contiguous() for k, v in judge.net.state_dict().items()}
-    save_file(weights, str(path / "model.safetensors"), metadata={"format": FORMAT})
-    doc = {"format": FORMAT, "version": VERSION, "config": asdict(judge.config), "accuracy": judge.accuracy,
-           "gate": GATE, **_catalogue(), **provenance}  # fmt: skip
-    (path / "config.json").write_text(json.dumps(doc, indent=2) + "\n")
+    FILE.save(path, judge.net, asdict(judge.config), judge.accuracy, provenance)
 
 
 def load_scene_judge(path: str | Path | None = None) -> SceneJudge:
     """The shipped judge by default; refuses one below the gate or made for another label catalogue."""
-    path = Path(path) if path is not None else SHIPPED
-    file = path / "config.json"
-    if not file.is_file():
-        raise RecognizerError(
-            f"{path}: no scene judge here (config.json missing); train one with "
-            f"`imi recognizer train-clipscenes --out {path}`"
-        )
-    try:
-        doc = json.loads(file.read_text())
-        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-            raise RecognizerError(f"{file}: not an IMI scene judge (format {doc.get('format')!r})")
-        if {k: doc.get(k) for k in ("places", "people")} != _catalogue():
-            raise RecognizerError(f"{file}: made for another label catalogue; retrain it")
-        judge = SceneJudge(SceneJudgeConfig(**doc["config"]))
-        judge.net.load_state_dict(load_file(str(path / "model.safetensors")))
-    except RecognizerError:
-        raise
-    except Exception as err:  # JSON, safetensors and shape errors all mean "damaged"
-        raise RecognizerError(f"{path}: damaged scene judge ({str(err).splitlines()[0]})") from None
-    judge.accuracy = dict(doc.get("accuracy", {}))
-    if not passes_gate(judge.accuracy):
-        raise RecognizerError(_gate_message(path, judge.accuracy))
+    judge, accuracy = FILE.load(SHIPPED if path is None else Path(path),
+                                lambda config: SceneJudge(SceneJudgeConfig(**config)), lambda j: j.net)  # fmt: skip
+    judge.accuracy = accuracy
     return judge.eval()

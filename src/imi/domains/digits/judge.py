@@ -16,17 +16,16 @@ this from the accuracies measured at training time and saved next to the weights
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from imi.core.config import at_least, check
 from imi.core.errors import RecognizerError
+from imi.core.gated import JudgeFile
 from imi.core.glyphs import GlyphSet
 from imi.domains.digits.render import render_batch
 from imi.domains.digits.scenes import CELL, GRID, NULL_DIGIT, boxes
@@ -37,6 +36,7 @@ READ_SIZE = 24  # the reader's input side; a one-cell glyph is only 21 px on the
 GATE = 0.995  # minimum held-out accuracy per head before a recogniser may judge
 HEADS = ("digit", "x", "y", "w", "h")
 SHIPPED = Path(__file__).resolve().parents[2] / "recognizers" / "digits"
+FILE = JudgeFile(FORMAT, VERSION, GATE, HEADS, "recogniser", "imi recognizer train --out {path}", gate_on_save=False)
 
 
 @dataclass(frozen=True)
@@ -258,53 +258,22 @@ def measure(recognizer: Recognizer, pool: GlyphSet) -> dict[str, float]:
 
 
 def passes_gate(accuracy: dict[str, float]) -> bool:
-    return all(accuracy.get(head, 0.0) >= GATE for head in HEADS)
+    return FILE.passes(accuracy)
 
 
 # ----------------------------------------------------------------------------- files
 
 
 def save_recognizer(path: Path, recognizer: Recognizer, provenance: dict) -> None:
-    """Weights (safetensors) and ``config.json`` with the measured accuracies."""
-    path.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().contiguous() for k, v in recognizer.state_dict().items()}
-    save_file(weights, str(path / "model.safetensors"), metadata={"format": FORMAT})
-    doc = {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": asdict(recognizer.config),
-        "accuracy": recognizer.accuracy,
-        "gate": GATE,
-        **provenance,
-    }
-    (path / "config.json").write_text(json.dumps(doc, indent=2) + "\n")
+    """Weights (safetensors) and ``config.json`` with the measured accuracies (the gate is checked on load)."""
+    FILE.save(path, recognizer, asdict(recognizer.config), recognizer.accuracy, provenance)
 
 
 def load_recognizer(path: str | Path | None = None) -> Recognizer:
     """Load a recogniser (the shipped one by default) and refuse it if it failed the accuracy gate."""
-    path = Path(path) if path is not None else SHIPPED
-    file = path / "config.json"
-    if not file.is_file():
-        raise RecognizerError(
-            f"{path}: no recogniser here (config.json missing); train one with `imi recognizer train --out {path}`"
-        )
-    try:
-        doc = json.loads(file.read_text())
-        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-            raise RecognizerError(f"{file}: not an IMI recogniser (format {doc.get('format')!r})")
-        recognizer = Recognizer(RecognizerConfig(**doc["config"]))
-        recognizer.load_state_dict(load_file(str(path / "model.safetensors")))
-    except RecognizerError:
-        raise
-    except Exception as err:  # JSON, safetensors and shape errors all mean "damaged"
-        raise RecognizerError(f"{path}: damaged recogniser ({str(err).splitlines()[0]})") from None
-    recognizer.accuracy = dict(doc.get("accuracy", {}))
-    if not passes_gate(recognizer.accuracy):
-        worst = min(HEADS, key=lambda h: recognizer.accuracy.get(h, 0.0))
-        raise RecognizerError(
-            f"{path}: recogniser below the {GATE:.1%} accuracy gate on held-out renders "
-            f"({worst}: {recognizer.accuracy.get(worst, 0.0):.2%}); it may not judge"
-        )
+    recognizer, accuracy = FILE.load(SHIPPED if path is None else Path(path),
+                                     lambda config: Recognizer(RecognizerConfig(**config)))  # fmt: skip
+    recognizer.accuracy = accuracy
     return recognizer.to(memory_format=torch.channels_last).eval()  # faster CPU convolutions
 
 
