@@ -13,9 +13,9 @@ from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.data import ClipScenes, SceneCache
 from imi.domains.clipscenes.evaluate import expected, verdicts
 from imi.domains.clipscenes.grammar import parse
-from imi.domains.clipscenes.judge import GATE, load_scene_judge, presence
+from imi.domains.clipscenes.judge import GATE, load_scene_judge
 from imi.domains.clipscenes.scenes import album_at
-from imi.domains.clipscenes.schema import KINDS, LOOKS, PEOPLE, kind_of
+from imi.domains.clipscenes.schema import KINDS, LOOKS, PEOPLE, kind_of, presence
 
 SMALL = {"train_albums": 12, "dev_albums": 3, "test_albums": 3}
 

@@ -24,6 +24,7 @@ from imi.core.errors import DataError
 from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.render import draw_scene
 from imi.domains.clipscenes.scenes import SPLITS, album_at
+from imi.domains.clipscenes.schema import presence
 
 CACHE_VERSION = 1
 _CHUNK = 50  # albums per rendering job
@@ -158,7 +159,8 @@ class SceneBatch:
         image, context: uint8 ``(B, 3, H, W)``: the scene its caption describes, and the next scene
             of its album (same place and main person, another layout).
         texts: the captions.
-        place, person, second: long ``(B,)``: the scene's labels (second: −1 when alone).
+        place, person, second: long ``(B,)``: the scene's labels (second: −1 when alone); ``people``:
+            the same as bool ``(B, 20)`` presence.
         text_place, text_kind, text_person: long ``(B,)``: what the caption names (−1: not named).
         context_place, context_person, context_second: long ``(B,)``: the context scene's labels.
         index: long ``(B,)``: positions in the split.
@@ -180,6 +182,11 @@ class SceneBatch:
 
     def __len__(self) -> int:
         return len(self.index)
+
+    @property
+    def people(self) -> torch.Tensor:
+        """bool ``(B, 20)``: which person types each scene shows."""
+        return presence(self.person, self.second)
 
 
 def _chw(images: np.ndarray) -> torch.Tensor:

@@ -20,7 +20,7 @@ from imi.core.config import at_least, check
 from imi.core.gated import JudgeFile
 from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.data import ClipScenes
-from imi.domains.clipscenes.schema import N_PEOPLE, PEOPLE, PLACES
+from imi.domains.clipscenes.schema import N_PEOPLE, PEOPLE, PLACES, presence
 from imi.nn.recognizer import Recognizer
 
 FORMAT = "imi-scene-judge"
@@ -61,15 +61,6 @@ class SceneJudgeConfig:
         at_least(self, 1, "width", "albums", "held_out_albums", "steps", "batch_size")
         at_least(self, 0, "seed", "threads")
         check(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
-
-
-def presence(person: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """bool ``(B, 20)``: which people a scene shows, from its two person slots (−1: empty)."""
-    out = torch.zeros(len(person), N_PEOPLE, dtype=torch.bool)
-    for slot in (person, second):
-        rows = (slot >= 0).nonzero().flatten()
-        out[rows, slot[rows]] = True
-    return out
 
 
 class SceneJudge(torch.nn.Module):

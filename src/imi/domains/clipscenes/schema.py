@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 PLACES = ("indoor", "outdoor")
 KINDS = ("man", "woman", "boy", "girl")
 ADULT = {"man": True, "woman": True, "boy": False, "girl": False}
@@ -68,3 +70,12 @@ def kind_of(person: int) -> int:
 def of_kind(kind: int) -> range:
     """The person-type indices of kind ``kind``."""
     return range(kind * LOOKS, (kind + 1) * LOOKS)
+
+
+def presence(person: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """bool ``(B, 20)``: which people a scene shows, from its two person slots (−1: empty)."""
+    out = torch.zeros(len(person), N_PEOPLE, dtype=torch.bool)
+    for slot in (person, second):
+        rows = (slot >= 0).nonzero().flatten()
+        out[rows, slot[rows]] = True
+    return out

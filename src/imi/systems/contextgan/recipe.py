@@ -20,15 +20,6 @@ from imi.tasks.generate.recipe import GenerateRecipe
 _HOLD_OUT = 1_000  # the last train scenes: the recognisers' accuracy is measured on them, not learned
 
 
-def presence(person: torch.Tensor, second: torch.Tensor, people: int) -> torch.Tensor:
-    """float ``(B, people)``: 1 for each person type a scene shows (its two slots; −1: empty)."""
-    out = torch.zeros(len(person), people)
-    for slot in (person, second):
-        rows = (slot >= 0).nonzero().flatten()
-        out[rows, slot[rows]] = 1.0
-    return out
-
-
 def train_recognizers(model, train_set, gen: torch.Generator) -> dict[str, float]:
     """Algorithm 1: fit ``place_net`` (softmax cross-entropy) and ``people_net`` (a sigmoid per person
     type: a scene may show two) on the train split, freeze them, and return their accuracy on the
@@ -47,7 +38,7 @@ def train_recognizers(model, train_set, gen: torch.Generator) -> dict[str, float
         flip = torch.rand(len(x), generator=gen) < 0.5  # a mirrored scene is the same scene
         x[flip] = x[flip].flip(-1)
         loss = F.cross_entropy(model.place_net(x)["place"], b.place) + cfg.people * F.binary_cross_entropy_with_logits(
-            model.people_net(x)["people"], presence(b.person, b.second, cfg.people)
+            model.people_net(x)["people"], b.people.float()
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -59,7 +50,7 @@ def train_recognizers(model, train_set, gen: torch.Generator) -> dict[str, float
     b = train_set.batch(held)
     with torch.no_grad():
         read = model.read_context(normalize(b.image, "tanh"))
-    people = (read["people"] > 0.5) == presence(b.person, b.second, cfg.people).bool()
+    people = (read["people"] > 0.5) == b.people
     return {
         "recog_place_acc": float((read["place"].argmax(1) == b.place).float().mean()),
         "recog_people_acc": float(people.all(1).float().mean()),
