@@ -184,16 +184,16 @@ PRESETS |= {
 
 
 # Issue 24: the context-aware GAN (paper 001) on ClipScenes, at the paper's 60×105 geometry. The CPU
-# preset halves the widths of the GPU one and its batch (about 0.42 s a step on 2 cores) and adds, beyond
-# the paper, the frozen recognisers' reading of C as a term in L_G (model.lambda_recog: with the paper's
-# losses alone the stages collapsed onto one scene and drew 5 % of the people right at 2,000 steps,
-# docs/RESULTS.md). "paper" is the paper's losses alone; "textonly" the paper's baseline (Reed et al.:
+# preset halves the widths of the GPU one and its batch (about 0.5 s a step on 2 cores: 5,000 steps, the
+# recognisers and the checks in under an hour) and adds, beyond the paper, the frozen recognisers'
+# reading of C as a term in L_G (model.lambda_recog: with the paper's losses alone the stages collapsed
+# onto one scene and drew 5 % of the people right at 2,000 steps, docs/RESULTS.md). "paper" is the paper's losses alone; "textonly" the paper's baseline (Reed et al.:
 # the same GAN without C, system text-gan); "gpu" the widths we would train at the paper's scale.
 _SCENE_MODEL = ContextGANConfig(
     vocab_size=len(Vocabulary.build(all_words())), ngf=32, g2_ch=32, g3_ch=16, ndf=16, lambda_recog=1.0
 )
 _SCENE_TRAIN = TrainConfig(
-    batch_size=32, lr=2e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=7_000, log_every=100,
+    batch_size=32, lr=2e-4, beta1=0.5, beta2=0.999, epochs=1_000, max_steps=5_000, log_every=100,
     sample_every=1_000, checkpoint_every=1_000, val_items=500,
 )  # fmt: skip
 PRESETS |= {
