@@ -187,8 +187,9 @@ PRESETS |= {
 # preset halves the widths of the GPU one and its batch (about 0.5 s a step on 2 cores: 5,000 steps, the
 # recognisers and the checks in under an hour) and adds, beyond the paper, the frozen recognisers'
 # reading of C as a term in L_G (model.lambda_recog: with the paper's losses alone the stages collapsed
-# onto one scene and drew 5 % of the people right at 2,000 steps, docs/RESULTS.md). "paper" is the paper's losses alone; "textonly" the paper's baseline (Reed et al.:
-# the same GAN without C, system text-gan); "gpu" the widths we would train at the paper's scale.
+# onto one scene and drew 5 % of the people right at 2,000 steps, docs/RESULTS.md). "paper" is the
+# paper's losses alone; "textonly" the paper's baseline (Reed et al.: the same GAN without C, system
+# text-gan); "gpu" the widths we would train at the paper's scale.
 _SCENE_MODEL = ContextGANConfig(
     vocab_size=len(Vocabulary.build(all_words())), ngf=32, g2_ch=32, g3_ch=16, ndf=16, lambda_recog=1.0
 )
