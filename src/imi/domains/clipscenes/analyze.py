@@ -60,10 +60,8 @@ def analyze_generator(generator, checkpoint: str, run_dir: Path | None, out: Pat
     findings = {}
     if curves:
         for k in (1, 2, 3):
-            findings[f"stage {k}: last dev place / person accuracy"] = [
-                curves[f"place_{k}"][-1],
-                curves[f"person_{k}"][-1],
-            ]
+            for key in ("place", "person"):
+                findings[f"stage {k}: dev {key} accuracy at the last check"] = curves[f"{key}_{k}"][-1]
     doc = {"checkpoint": checkpoint, "title": f"stages of {checkpoint}", "findings": findings, "curves": curves,
            "selection": None}  # fmt: skip
     write_metrics(out / "analysis.json", doc)
