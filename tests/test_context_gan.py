@@ -262,6 +262,7 @@ def test_demo_generate_tab(tiny_run, tmp_path):
         app.close()
 
 
+@pytest.mark.slow  # the README's `imi bench clipscenes` runs the same path in CI; this checks the table in detail
 def test_bench_clipscenes_trains_both_systems_and_judges_them(cache_dir, tmp_path):
     """`imi bench clipscenes`: the context-aware GAN and the text-only baseline, one table."""
     import json
