@@ -62,11 +62,11 @@ def bench(cache_dir):
     return ClipScenes(tiny(cache_dir).data, build=True)
 
 
-def step_batch(bench, config, n=8) -> SceneStepBatch:
+def step_batch(bench, config, n=8, indices=None) -> SceneStepBatch:
     from imi.core.sentences import SentenceTokenizer
     from imi.domains.clipscenes.domain import tokenizer
 
-    b = bench.split("train").batch(np.arange(n))
+    b = bench.split("train").batch(np.arange(n) if indices is None else indices)
     vectors, _ = SentenceTokenizer(tokenizer()).batch(b.texts)
     return SceneStepBatch(normalize(b.image, "tanh"), normalize(b.context, "tanh"), vectors, b.text_place,
                           b.text_kind, b.text_person)  # fmt: skip
@@ -149,14 +149,7 @@ def test_a_short_run_brings_the_pictures_colours_toward_the_real_ones(bench, cac
 
     before = gap()
     for step in range(200):  # GAN colours wander for the first ~60 steps, then settle toward the data
-        idx = np.arange(step * 16, step * 16 + 16) % len(split)
-        b = split.batch(idx)
-        from imi.core.sentences import SentenceTokenizer
-        from imi.domains.clipscenes.domain import tokenizer
-
-        vectors, _ = SentenceTokenizer(tokenizer()).batch(b.texts)
-        sb = SceneStepBatch(normalize(b.image, "tanh"), normalize(b.context, "tanh"), vectors, b.text_place,
-                            b.text_kind, b.text_person)  # fmt: skip
+        sb = step_batch(bench, config, indices=np.arange(step * 16, step * 16 + 16) % len(split))
         recipe.step(model, sb, config.train, opts, rng, dist)
     assert gap() < 0.6 * before
 

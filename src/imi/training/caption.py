@@ -9,7 +9,7 @@ from imi.core.images import normalize
 from imi.pipelines.caption import Captioner
 from imi.registry import DOMAINS
 from imi.tasks.caption.batch import CaptionStepBatch
-from imi.training.edit import check_image_shape
+from imi.training.edit import check_image_shape, once_per_step
 
 SAMPLE_CODES = 3  # columns of the sample figure: codes drawn with seeds 0, 1, 2
 
@@ -40,6 +40,7 @@ class CaptionTraining:
     def prepared(self, trainer) -> None:
         """Nothing beyond the recipe's ``prepare`` (the autoencoder)."""
 
+    @once_per_step
     @torch.no_grad()
     def dev_accuracy(self, trainer, items: int) -> float:
         """The domain judge's accuracy on the first ``items`` dev images, each under its own code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
@@ -13,6 +15,22 @@ from imi.pipelines.edit import Editor
 from imi.registry import DOMAINS
 from imi.tasks.edit.batch import StepBatch, model_inputs
 from imi.tasks.edit.understand import READER_CONFIG, train_reader
+
+
+def once_per_step(score):
+    """A dev measurement ``(adapter, trainer, items) → value`` computed once per checkpoint: the trainer
+    asks for the selection score and then for the logged scores of the same weights, and a generative
+    task's are one pass over the dev items (kept on the trainer, keyed by its step and ``items``)."""
+    @functools.wraps(score)
+    def run(self, trainer, items: int):
+        key = (score.__name__, trainer.step, items)
+        memo = trainer.__dict__.setdefault("_dev_memo", {})
+        if key not in memo:
+            memo.clear()  # only the current checkpoint's values are ever asked for again
+            memo[key] = score(self, trainer, items)
+        return memo[key]
+
+    return run
 
 
 def check_image_shape(config, shape: tuple[int, ...]) -> None:

@@ -11,6 +11,7 @@ from imi.core.sentences import SentenceTokenizer
 from imi.pipelines.generate import SceneGenerator
 from imi.registry import DOMAINS
 from imi.tasks.generate.batch import SceneStepBatch
+from imi.training.edit import once_per_step
 
 
 class GenerateTraining:
@@ -49,6 +50,7 @@ class GenerateTraining:
     def prepared(self, trainer) -> None:
         """Nothing beyond the recipe's ``prepare`` (the context recognisers)."""
 
+    @once_per_step
     @torch.no_grad()
     def dev_scores(self, trainer, items: int) -> dict[str, float]:
         """The domain judge's place and person accuracy at every stage on the first ``items`` dev scenes

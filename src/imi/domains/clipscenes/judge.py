@@ -20,7 +20,7 @@ from imi.core.config import at_least, check
 from imi.core.gated import JudgeFile
 from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.data import ClipScenes
-from imi.domains.clipscenes.schema import N_PEOPLE, PEOPLE, PLACES, presence
+from imi.domains.clipscenes.schema import N_PEOPLE, PEOPLE, PLACES
 from imi.nn.recognizer import Recognizer
 
 FORMAT = "imi-scene-judge"
@@ -115,7 +115,7 @@ def _scenes(seed: int, albums: int, cache_dir: str | None, workers: int):
     config = SceneDataConfig(train_albums=albums, dev_albums=1, test_albums=1, seed=seed, cache_dir=cache_dir)
     split = ClipScenes(config, build=True, workers=workers).split("train")
     b = split.batch(np.arange(len(split)))
-    return b.image, b.place, presence(b.person, b.second)
+    return b.image, b.place, b.people
 
 
 def measure(judge: SceneJudge, images: torch.Tensor, place: torch.Tensor, people: torch.Tensor) -> dict[str, float]:
