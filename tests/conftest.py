@@ -54,3 +54,23 @@ def avatars():
     from imi import Editor
 
     return Editor.from_pretrained("avatars")
+
+
+@pytest.fixture(scope="session")
+def tiny_synth():
+    """``(latent) →`` a Synthesizer over an untrained 16×16 avatar-maps model with that latent."""
+    import torch
+
+    from imi.pipelines.synthesize import Synthesizer
+    from imi.systems.clvae.networks import CLVAE
+
+    def make(latent: str) -> Synthesizer:
+        torch.manual_seed(0)
+        config = resolve("avatar-maps", {"model.size": "16", "model.latent": latent, "model.code_dim": "4",
+                                         "model.global_dim": "6", "model.ngf": "4", "model.nef": "4"})  # fmt: skip
+        model = CLVAE(config.model).eval()
+        for norm in (m for m in model.modules() if hasattr(m, "embed")):
+            torch.nn.init.normal_(norm.out.weight, std=0.5)  # untrained norms ignore codes (zero init)
+        return Synthesizer(model, config)
+
+    return make

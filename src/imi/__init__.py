@@ -6,5 +6,6 @@ from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
 from imi.pipelines.generate import SceneGenerator
 from imi.pipelines.session import EditSession
+from imi.pipelines.synthesize import Synthesizer
 
-__all__ = ["Captioner", "EditSession", "Editor", "SceneGenerator"]
+__all__ = ["Captioner", "EditSession", "Editor", "SceneGenerator", "Synthesizer"]

@@ -9,11 +9,14 @@ from dataclasses import replace
 
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig, TrainConfig, apply_overrides
 from imi.core.text import Vocabulary
+from imi.domains.avatarmaps.config import MapDataConfig
+from imi.domains.avatarmaps.data import CLASSES
 from imi.domains.avatars.config import AvatarDataConfig
 from imi.domains.clipscenes.config import SceneDataConfig
 from imi.domains.clipscenes.grammar import all_words
 from imi.domains.digits.config import DigitDataConfig
 from imi.domains.gridmnist.config import GridDataConfig
+from imi.systems.clvae.config import CLVAEConfig
 from imi.systems.contextgan.config import ContextGANConfig
 from imi.systems.latextgan.config import CaptionGANConfig
 
@@ -211,6 +214,24 @@ PRESETS |= {
     )
 }  # fmt: skip
 
+
+# Issue 25: semantic synthesis with class- and layer-wise latents (SPEC-semantic §1) on the avatars'
+# exact label maps, 64×64. One architecture, three latents: the paper's code per class per layer
+# (shipped), one global VAE latent, none (pix2pix/SPADE-style). Betas (0, 0.9) as in SPADE.
+_MAP_MODEL = CLVAEConfig(classes=len(CLASSES), vocab_size=len(Vocabulary.build(CLASSES)))
+_MAP_TRAIN = TrainConfig(
+    batch_size=16, lr=2e-4, beta1=0.0, beta2=0.9, epochs=1_000, max_steps=5_000, log_every=100,
+    sample_every=1_000, checkpoint_every=1_000, val_items=500,
+)  # fmt: skip
+PRESETS |= {
+    f"avatar-maps{suffix}": ExperimentConfig(
+        preset=f"avatar-maps{suffix}", data=MapDataConfig(), variant=variant,
+        model=replace(_MAP_MODEL, latent=latent), train=_MAP_TRAIN,
+    )
+    for suffix, variant, latent in (
+        ("", "clvae", "class-layer"), ("-global", "clvae-global", "global"), ("-nolatent", "spade", "none"),
+    )
+}  # fmt: skip
 
 def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:
     """A preset with dotted overrides applied, e.g. ``{"train.lr": "1e-4"}``."""

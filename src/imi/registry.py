@@ -16,10 +16,12 @@ import torch
 from imi.core import checkpoint as ckpt
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig
 from imi.core.plugins import Domain, System
+from imi.domains.avatarmaps.domain import DOMAIN as AVATAR_MAPS
 from imi.domains.avatars.domain import DOMAIN as AVATARS
 from imi.domains.clipscenes.domain import DOMAIN as CLIPSCENES
 from imi.domains.digits.domain import DOMAIN as DIGITS
 from imi.domains.gridmnist.domain import DOMAIN as GRIDMNIST
+from imi.systems.clvae import SYSTEMS as CLVAE_SYSTEMS
 from imi.systems.contextgan import SYSTEMS as CONTEXTGAN_SYSTEMS
 from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
 from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
@@ -31,6 +33,7 @@ DOMAINS: dict[str, Domain] = {
     "avatars": AVATARS,
     "gridmnist": GRIDMNIST,
     "clipscenes": CLIPSCENES,
+    "avatar-maps": AVATAR_MAPS,
 }
 
 SYSTEMS: dict[str, System] = {
@@ -39,6 +42,7 @@ SYSTEMS: dict[str, System] = {
     **OURS_SYSTEMS,  # ours, ours-avatars
     **LATEXTGAN_SYSTEMS,  # caption-gan
     **CONTEXTGAN_SYSTEMS,  # context-gan, text-gan
+    **CLVAE_SYSTEMS,  # clvae, clvae-global, spade
 }
 
 

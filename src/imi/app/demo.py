@@ -27,7 +27,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from imi.app import caption, generate, starts
+from imi.app import caption, generate, starts, synthesize
 from imi.app.models import ModelCatalog
 from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
@@ -249,6 +249,7 @@ class Demo:
 TABS = {
     "caption": ("caption grids", caption.CaptionDemo, caption.build_tab),
     "generate": ("generate scenes", generate.GenerateDemo, generate.build_tab),
+    "synthesize": ("draw from label maps", synthesize.SynthDemo, synthesize.build_tab),
 }
 
 

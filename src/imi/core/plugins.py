@@ -71,6 +71,9 @@ class Domain:
         scene_ok: a generation domain: ``(generated uint8 (B, 3, h, w), batch) →`` ``{"place", "kind",
             "person"}`` bool ``(B,)``: its judge reads each picture as showing what the text and the
             context call for (the trainer logs these per stage).
+        segment: a synthesis domain: ``(uint8 pictures (B, 3, S, S)) →`` long label maps ``(B, S, S)``, its
+            segmenter's reading (layout fidelity, and the label map of a reference picture);
+            ``label_names["classes"]`` names the label values.
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -94,6 +97,7 @@ class Domain:
     parse_text: Callable[[str], Any] | None = None
     label_names: dict[str, list[str]] = field(default_factory=dict)
     scene_ok: Callable[[Any, Any], dict[str, Any]] | None = None
+    segment: Callable[[Any], Any] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

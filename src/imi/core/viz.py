@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
@@ -134,6 +135,38 @@ def stage_figure(texts: list[str], context: torch.Tensor, stages: list[torch.Ten
             ax.axis("off")
             _show(ax, images[i])
             ax.set_title(head if j else textwrap.shorten(texts[i], 70), fontsize=7, loc="left" if not j else "center")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+#: Distinct colours for label maps (matplotlib's tab10, then grey shades), by label value.
+PALETTE = np.array(
+    [[31, 119, 180], [255, 187, 120], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
+     [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207], [255, 127, 14], [174, 199, 232],
+     [152, 223, 138], [255, 152, 150], [197, 176, 213], [196, 156, 148]], dtype=np.uint8,
+)  # fmt: skip
+
+
+def colour_labels(labels) -> np.ndarray:
+    """Long/uint8 label maps ``(..., S, S)`` → uint8 ``(..., S, S, 3)`` in :data:`PALETTE`'s colours."""
+    return PALETTE[np.asarray(labels) % len(PALETTE)]
+
+
+def columns_figure(cols: list[tuple[str, torch.Tensor]], path: str | Path, title: str = "") -> Path:
+    """One row per item, one titled column per picture set: uint8 ``(B, 3, H, W)`` each (same ``B``)."""
+    n = len(cols[0][1])
+    fig, axes = plt.subplots(n, len(cols), figsize=(1.3 * len(cols), 1.35 * n), squeeze=False)
+    for i in range(n):
+        for j, (head, images) in enumerate(cols):
+            axes[i, j].axis("off")
+            _show(axes[i, j], images[i])
+            if i == 0:
+                axes[i, j].set_title(head, fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=100)

@@ -8,8 +8,9 @@ from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
 from imi.pipelines.generate import SceneGenerator
 from imi.pipelines.shipped import SHIPPED, shipped_names, task_of_folder
+from imi.pipelines.synthesize import Synthesizer
 
-PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator}
+PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator, "synthesize": Synthesizer}
 
 
 def task_of(name_or_path: str | Path) -> str:
@@ -22,5 +23,6 @@ def task_of(name_or_path: str | Path) -> str:
 
 
 def load_pipeline(name_or_path: str | Path, device: str = "cpu"):
-    """The pipeline of a checkpoint (an :class:`Editor`, a :class:`Captioner` or a :class:`SceneGenerator`)."""
+    """The pipeline of a checkpoint: an :class:`Editor`, a :class:`Captioner`, a :class:`SceneGenerator` or a
+    :class:`Synthesizer`."""
     return PIPELINES[task_of(name_or_path)].from_pretrained(name_or_path, device)

@@ -33,10 +33,12 @@ from imi.tasks.edit.batch import StepBatch
 from imi.training.caption import CaptionTraining
 from imi.training.edit import EditTraining
 from imi.training.generate import GenerateTraining
+from imi.training.synthesize import SynthesizeTraining
 
 SAMPLE_ITEMS = 8
 # What differs per task (inputs, batches, dev scores, samples); the loop itself is shared.
-TASKS = {"edit": EditTraining(), "caption": CaptionTraining(), "generate": GenerateTraining()}
+TASKS = {"edit": EditTraining(), "caption": CaptionTraining(), "generate": GenerateTraining(),
+         "synthesize": SynthesizeTraining()}
 
 
 def next_run_dir(root: Path, preset: str) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from imi.core.distance import frechet
 from imi.core.errors import ImiError
 from imi.core.report import provenance, write_metrics
 from imi.domains.clipscenes.config import SceneDataConfig
@@ -78,17 +79,6 @@ def conflict_contexts(split, seed: int) -> np.ndarray:
         rows = np.flatnonzero(place == p)
         out[rows] = rng.choice(others, size=len(rows)) if len(others) else rows
     return out
-
-
-def frechet(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to feature rows ``a`` and ``b``."""
-    mu = a.mean(0) - b.mean(0)
-    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    # tr √(Ca Cb) = tr √(√Ca Cb √Ca), a symmetric PSD matrix: eigenvalues, no complex round-off.
-    w, v = np.linalg.eigh(ca)
-    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root @ cb @ root), 0, None)).sum()
-    return float(mu @ mu + np.trace(ca) + np.trace(cb) - 2 * cross)
 
 
 def _rates(hits: dict[str, np.ndarray], mask: np.ndarray, key: str) -> float | None:
