@@ -55,6 +55,24 @@ def test_class_norm_modulates_only_the_pixels_of_that_class():
     assert (diff[labels != k] == 0).all()
 
 
+def test_the_local_term_sees_only_changes_outside_the_redrawn_class():
+    torch.manual_seed(0)
+    model, recipe = CLVAE(CLVAEConfig(size=16, code_dim=4, ngf=4, nef=4, ndf=4)).eval(), CLVAERecipe()
+    b = _colour_problem(4, 1)
+    codes = torch.randn(4, *model.code_shape)
+    with torch.no_grad():
+        fake = model.generate(b.onehot, codes)
+    rng = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        assert float(recipe.local_loss(model, b, codes, fake, rng)) == 0.0  # zero-initialised norms ignore codes
+    for norm in (m for m in model.modules() if hasattr(m, "embed")):
+        torch.nn.init.normal_(norm.out.weight)
+    with torch.no_grad():
+        fake = model.generate(b.onehot, codes)
+    with torch.no_grad():
+        assert float(recipe.local_loss(model, b, codes, fake, torch.Generator().manual_seed(0))) > 0.0
+
+
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     assert float(kl_normal(torch.zeros(2, 4), torch.zeros(2, 4))) == 0.0
     assert float(kl_normal(torch.ones(2, 4), torch.zeros(2, 4))) == pytest.approx(2.0)

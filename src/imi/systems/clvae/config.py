@@ -31,6 +31,11 @@ class CLVAEConfig:
         lambda_fm, lambda_rec, lambda_kl: feature matching (L1 on every discriminator layer but the
             last), reconstruction (L1 between the picture and its regeneration from its own codes),
             and KL(q(z | x) ‖ N(0, I)) summed over a picture's codes.
+        lambda_local: beyond the paper: half the batch is drawn again with one present class's codes (every
+            layer) replaced by fresh N(0, I) draws, and any change *outside* that class's region is
+            penalised (L1, gradient through the redrawn picture only). Part-wise control is what the codes
+            are for; the paper's losses never ask for it, so leaks through the coarse layers go unpunished.
+            0 is the paper; only class- and layer-wise codes use it.
     """
 
     size: int = 64
@@ -47,6 +52,7 @@ class CLVAEConfig:
     lambda_fm: float = 10.0
     lambda_rec: float = 10.0
     lambda_kl: float = 0.05
+    lambda_local: float = 0.0
 
     def __post_init__(self) -> None:
         finite(self)
@@ -58,7 +64,7 @@ class CLVAEConfig:
         check(self.latent in LATENTS, "latent", f"must be one of {', '.join(LATENTS)}, got {self.latent!r}")
         at_least(self, 2, "classes")
         at_least(self, 1, "vocab_size", "code_dim", "global_dim", "ngf", "nef", "ndf", "d_scales", "norm_hidden")
-        at_least(self, 0, "lambda_fm", "lambda_rec", "lambda_kl")
+        at_least(self, 0, "lambda_fm", "lambda_rec", "lambda_kl", "lambda_local")
 
     @property
     def layers(self) -> int:

@@ -33,13 +33,29 @@ class CLVAERecipe(MapRecipe):
         }
 
     def forward(self, model, b: MapStepBatch, rng: torch.Generator):
-        """``(regenerated picture, {"kl": …} or {})``."""
+        """``(regenerated picture, {"kl": …, "local": …} or {})``."""
         if model.encoder is None:
             return model.generate(b.onehot, None), {}
         mu, logvar = model.encode(b.image, b.onehot)
         eps = torch.randn(mu.shape, generator=rng).to(mu.device)
         codes = mu + eps * (0.5 * logvar).exp()
-        return model.generate(b.onehot, codes), {"kl": kl_normal(mu, logvar)}
+        fake = model.generate(b.onehot, codes)
+        extra = {"kl": kl_normal(mu, logvar)}
+        if model.config.lambda_local and model.config.latent == "class-layer":
+            extra["local"] = self.local_loss(model, b, codes, fake, rng)
+        return fake, extra
+
+    def local_loss(self, model, b: MapStepBatch, codes, fake, rng: torch.Generator) -> torch.Tensor:
+        """Redraw one present class's codes in half the batch; mean |change| outside its region."""
+        h = max(1, len(codes) // 2)
+        present = b.onehot[:h].flatten(2).sum(-1) > 0  # (h, K)
+        pick = torch.multinomial(present.float().cpu(), 1, generator=rng)[:, 0].to(codes.device)  # (h,)
+        moved = codes[:h].clone()
+        fresh = torch.randn(moved[:, :, 0].shape, generator=rng).to(codes.device)  # (h, L, d)
+        moved[torch.arange(h), :, pick] = fresh
+        again = model.generate(b.onehot[:h], moved)
+        outside = 1 - b.onehot[:h].gather(1, pick[:, None, None, None].expand(-1, 1, *b.onehot.shape[2:]))
+        return ((again - fake[:h].detach()).abs() * outside).sum() / (3 * outside.sum()).clamp(min=1)
 
     def d_loss(self, model, b: MapStepBatch, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """Hinge: mean over scales of E[max(0, 1 − D(x))] + E[max(0, 1 + D(G))]."""
@@ -62,6 +78,7 @@ class CLVAERecipe(MapRecipe):
         rec = F.l1_loss(fake, b.image)
         out = {"adv": adv, "fm": fm, "rec": rec, **extra}
         total = adv + cfg.lambda_fm * fm + cfg.lambda_rec * rec + cfg.lambda_kl * extra.get("kl", 0.0)
+        total = total + cfg.lambda_local * extra.get("local", 0.0)
         return {"loss_g": total, **out}
 
     def losses(self, model, b, cfg, rng):
