@@ -148,3 +148,12 @@ def test_the_pipeline_refuses_bad_label_maps(tiny_synth):
     ):
         with pytest.raises(ImiError, match=match):
             synth.synthesize(bad)
+
+
+def test_head_draws_on_the_spot_what_the_cache_would_hold(tmp_path):
+    config = MapDataConfig(**SMALL, cache_dir=str(tmp_path))
+    drawn = AvatarMaps(config).head("test", 2)  # nothing cached: drawn
+    cached = AvatarMaps(config, build=True, splits=("test",)).head("test", 2)
+    assert len(drawn) == len(cached) == 2
+    for a, b in ((drawn.images, cached.images), (drawn.labels, cached.labels), (drawn.records, cached.records)):
+        assert np.array_equal(a, b)

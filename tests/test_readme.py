@@ -35,6 +35,10 @@ SCENE_TINY = (
     "--model.ndf 8 --model.recog_steps 20 --train.max_steps 2 --train.batch_size 8 --train.val_items 8 "
     "--train.checkpoint_every 2"
 )
+MAP_TINY = (
+    "--data.train 16 --data.dev 4 --data.test 4 --data.cache_dir cache --model.ngf 4 --model.nef 4 --model.ndf 4 "
+    "--model.norm_hidden 8 --train.max_steps 2 --train.batch_size 4 --train.val_items 4 --train.checkpoint_every 2"
+)
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
     # the two set-up commands: CI runs the second (.ci/run); the first serves the demo
@@ -60,6 +64,17 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     "imi analyze clipscenes": "",
     "imi train --preset clipscenes": SCENE_TINY,
     "imi bench clipscenes --minutes 30": f"--minutes 0.005 {SCENE_TINY}",
+    "imi data avatar-maps --stats": "--data.train 8 --data.dev 4 --data.test 4 --data.cache_dir cache",
+    "imi data avatar-maps --show 8 --out maps.png": "--data.train 8 --data.dev 4 --data.test 4 --data.cache_dir cache",
+    "imi synthesize avatar-maps --item 3 --resample hair --out synth.png": "",
+    "imi eval avatar-maps": "--limit 16",
+    "imi analyze avatar-maps": "",
+    "imi recognizer train-avatar-maps --out src/imi/recognizers/avatar-maps": (
+        SKIP,
+        "it renders the 42,000 label maps first (25 min); the segmenter's tests train it on a small cache",
+    ),
+    "imi train --preset avatar-maps": MAP_TINY,
+    "imi bench avatar-maps --minutes 15": f"--minutes 0.005 {MAP_TINY}",
     'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",
     "imi data digits --list-triplets --glyph 0 --split test": "",

@@ -95,9 +95,9 @@ def evaluate_synthesizer(
         raise ImiError("label maps have no phrasing; --phrasing does not apply")
     segmenter = shipped_segmenter() if judge is None else load_segmenter(judge)
     reader = load_avatar_recognizer()
-    bench = AvatarMaps(data, build=True, workers=2, splits=(split, "dev"))
-    s = bench.split(split)
-    n = len(s) if limit is None else min(limit, len(s))
+    bench = AvatarMaps(data, build=limit is None, workers=2, splits=(split, "dev"))
+    s = bench.split(split) if limit is None else bench.head(split, limit)
+    n = len(s)
     k_all = len(CLASSES)
     codes = synth.sample_codes(n, seed)
     other = synth.sample_codes(n, seed + 1)  # the second draw (diversity) and the resampled codes
@@ -140,8 +140,8 @@ def evaluate_synthesizer(
         name, split, n, seed, segmenter, conf_gen, conf_real, hits_gen, hits_real, control, diversity,
         real_spread, colours_real, counts_real,
     )  # fmt: skip
-    dev = bench.split("dev")
-    dev_images = dev.batch(np.arange(min(n, len(dev)))).image
+    dev = bench.head("dev", n)
+    dev_images = dev.batch(np.arange(len(dev))).image
     real = np.concatenate(real_features)
     doc["fid"] = frechet(np.concatenate(gen_features), real)
     doc["fid_real_vs_real"] = frechet(judge_features(reader, dev_images), real)
