@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +17,18 @@ from imi.training.loop import Trainer
 
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def median_ms(fn, repeats: int) -> float:
+    """Median milliseconds of ``fn(i)`` over ``repeats`` calls, after ten warm-up calls."""
+    for i in range(10):
+        fn(i)
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
 
 
 def make_trainer(preset: str, **overrides: str) -> Trainer:

@@ -12,12 +12,11 @@ given (speed does not depend on training). Ratios are against the first row.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
 
-from _common import machine
+from _common import machine, median_ms
 from imi.core.images import normalize
 from imi.core.sentences import SentenceTokenizer
 from imi.domains.clipscenes.domain import tokenizer
@@ -36,17 +35,6 @@ def generators(names: list[str]):
             torch.manual_seed(0)
             model = build_model(config.variant, config.model).eval()
             yield preset, SceneGenerator(model, config, SentenceTokenizer(tokenizer()))
-
-
-def median_ms(fn, repeats: int) -> float:
-    for i in range(10):
-        fn(i)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def measure(gen: SceneGenerator, text: str, repeats: int) -> tuple[float, float, float, float]:

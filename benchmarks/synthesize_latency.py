@@ -11,12 +11,11 @@ training). Ratios are against the first row.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
 
-from _common import machine
+from _common import machine, median_ms
 from imi.pipelines.synthesize import Synthesizer
 from imi.presets import PRESETS
 from imi.registry import SYSTEMS, build_model
@@ -32,17 +31,6 @@ def synthesizers(names: list[str]):
         if SYSTEMS[config.variant].task == "synthesize":
             torch.manual_seed(0)
             yield preset, Synthesizer(build_model(config.variant, config.model).eval(), config)
-
-
-def median_ms(fn, repeats: int) -> float:
-    for i in range(10):
-        fn(i)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def measure(synth: Synthesizer, repeats: int) -> tuple[float, float, float]:

@@ -3,6 +3,7 @@
     python tools/screenshot_demo.py [--out docs/demo.png] [--chromium /usr/bin/chromium]
     python tools/screenshot_demo.py --caption --out docs/demo-caption.png
     python tools/screenshot_demo.py --generate "a woman is reading" --out docs/demo-generate.png
+    python tools/screenshot_demo.py --synthesize --out docs/demo-synthesize.png
 
 Starts the demo on the shipped checkpoints and follows the newcomer's path of
 tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
@@ -10,7 +11,8 @@ tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
 (the result, its history, the model's change map and the difference). With ``--caption``
 it photographs the caption tab instead: a test grid, its caption under the code (1.5, 0, 0),
 six captions under fresh codes, and what that code names over the test split; with ``--generate``
-the generate tab: a random test scene as context, the sentence, the three stages and what was read.
+the generate tab: a random test scene as context, the sentence, the three stages and what was read;
+with ``--synthesize`` the label-map tab: a test map drawn, then the hair's look resampled.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", default=["put 3 on the top left", "move three to the right"])
     parser.add_argument("--caption", action="store_true", help="photograph the caption tab")
     parser.add_argument("--generate", default=None, help="photograph the generate tab with this sentence")
+    parser.add_argument("--synthesize", action="store_true", help="photograph the label-map tab")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,8 +45,11 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url)
-            if args.caption or args.generate:
-                caption_tab(page, args.out) if args.caption else generate_tab(page, args.out, args.generate)
+            if args.caption or args.generate or args.synthesize:
+                if args.synthesize:
+                    synthesize_tab(page, args.out)
+                else:
+                    caption_tab(page, args.out) if args.caption else generate_tab(page, args.out, args.generate)
                 browser.close()
                 return
             status = page.locator("#status")
@@ -92,3 +98,13 @@ def generate_tab(page, out: str, text: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def synthesize_tab(page, out: str) -> None:
+    page.get_by_role("tab", name="draw from label maps").click()
+    status = page.locator("#synth-status")
+    expect(status).to_contain_text("test avatar", timeout=120_000)
+    page.locator("#synth-resample").click()
+    expect(status).to_contain_text("new look for the hair", timeout=60_000)
+    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 760})
+    print(f"wrote {out}")
