@@ -56,6 +56,12 @@ def test_eval_and_analyze_measure_every_target(tiny_run, tmp_path):
     assert set(LOOK_CLASSES) <= set(doc["classes"]) and (out / "metrics.json").is_file()
     _, _, figures = analyze_synthesizer(synth, "tiny", tiny_run, tmp_path / "analyze")
     assert {f.name for f in figures} == {"resample.png", "layers.png", "transfer.png", "curves.png"}
+    result = CliRunner().invoke(app, ["analyze", str(tiny_run / "best"), "--out", str(tmp_path / "a2")])
+    assert result.exit_code == 0, result.output
+    assert "hair: changed pixels inside its region" in result.output
+    result = CliRunner().invoke(app, ["eval", str(tiny_run / "best"), "--limit", "4", "--out", str(tmp_path / "e2")])
+    assert result.exit_code == 0, result.output
+    assert "mIoU" in result.output and "per class" in result.output
 
 
 def test_imi_synthesize_writes_the_figure(tiny_run, tmp_path):

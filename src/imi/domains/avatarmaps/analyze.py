@@ -17,6 +17,7 @@ import torch
 from imi.core.report import write_metrics
 from imi.core.viz import colour_labels, columns_figure
 from imi.domains.avatarmaps.data import AvatarMaps
+from imi.domains.avatarmaps.evaluate import control_stats
 
 ROWS = 6
 SHOWN = ("hair", "clothing", "skin", "background", "facial_hair", "eyes")
@@ -26,14 +27,14 @@ def _maps(labels: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(colour_labels(labels.numpy())).permute(0, 3, 1, 2).contiguous()
 
 
-def _curves(run_dir: Path | None, out: Path) -> Path | None:
+def _curves(run_dir: Path | None, out: Path) -> tuple[Path | None, dict[str, float]]:
     path = run_dir / "stats.jsonl" if run_dir else None
     if path is None or not path.is_file():
-        return None
+        return None, {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if "val_miou" in r]
     if not rows:
-        return None
+        return None, {}
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3))
@@ -48,14 +49,14 @@ def _curves(run_dir: Path | None, out: Path) -> Path | None:
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=100)
     plt.close(fig)
-    return out / "curves.png"
+    return out / "curves.png", {"dev mIoU at the last check": rows[-1]["val_miou"]}
 
 
 def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path) -> tuple[dict, Path, list[Path]]:
     split = AvatarMaps(synth.config.data).head("test", ROWS)  # the cached split, or drawn on the spot
     b = split.batch(np.arange(ROWS))
     out.mkdir(parents=True, exist_ok=True)
-    figures = []
+    figures, findings = [], {}
     codes = synth.sample_codes(ROWS, 0)
     base = synth.synthesize_tensors(b.labels, codes)
     if synth.has_latent:
@@ -65,7 +66,12 @@ def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path)
             k, moved = synth.class_index(cls), codes.clone()
             part = slice(k, k + 1) if moved.shape[2] > 1 else slice(None)
             moved[:, :, part] = fresh[:, :, part]
-            cols.append((f"new {cls}", synth.synthesize_tensors(b.labels, moved)))
+            again = synth.synthesize_tensors(b.labels, moved)
+            cols.append((f"new {cls}", again))
+            stats = control_stats(base, again, b.labels, k)
+            findings[f"{cls}: changed pixels inside its region"] = float(
+                stats["inside"].sum() / max(1, stats["changed"].sum())
+            )
         figures.append(columns_figure(cols, out / "resample.png", f"{checkpoint}: one class's code redrawn"))
         k = synth.class_index("hair")
         cols = [("map", _maps(b.labels)), ("drawn", base)]
@@ -88,9 +94,12 @@ def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path)
     else:
         cols = [("map", _maps(b.labels)), ("real", b.image), ("drawn", base)]
         figures.append(columns_figure(cols, out / "resample.png", f"{checkpoint}: no latent, one picture per map"))
-    curves = _curves(Path(run_dir) if run_dir else None, out)
+    curves, last = _curves(Path(run_dir) if run_dir else None, out)
     if curves:
         figures.append(curves)
-    doc = {"checkpoint": checkpoint, "figures": [str(f) for f in figures]}
+    doc = {
+        "checkpoint": checkpoint, "title": f"what the codes of {checkpoint} control", "findings": findings | last,
+        "selection": None, "figures": [str(f) for f in figures],
+    }  # fmt: skip
     write_metrics(out / "analysis.json", doc)
     return doc, out, figures
