@@ -312,7 +312,8 @@ def data_avatar_maps(
     if show:
         split = bench.split("train")
         b = split.batch(np.arange(min(show, len(split))))
-        path = columns_figure([("render", b.image), ("label map", map_pictures(b.labels))], out)
+        cols = [("render", b.image), ("label map", map_pictures(b.labels))]
+        path = columns_figure(cols, out, legend=list(CLASSES), transpose=True)
         console.print(f"wrote {path}")
 
 def parse_overrides(args: list[str]) -> dict[str, str]:

@@ -155,19 +155,35 @@ def colour_labels(labels) -> np.ndarray:
     return PALETTE[np.asarray(labels) % len(PALETTE)]
 
 
-def columns_figure(cols: list[tuple[str, torch.Tensor]], path: str | Path, title: str = "") -> Path:
-    """One row per item, one titled column per picture set: uint8 ``(B, 3, H, W)`` each (same ``B``)."""
-    n = len(cols[0][1])
-    fig, axes = plt.subplots(n, len(cols), figsize=(1.3 * len(cols), 1.35 * n), squeeze=False)
+def columns_figure(
+    cols: list[tuple[str, torch.Tensor]], path: str | Path, title: str = "", legend: list[str] | None = None,
+    transpose: bool = False,
+) -> Path:  # fmt: skip
+    """One row per item, one titled column per picture set: uint8 ``(B, 3, H, W)`` each (same ``B``).
+
+    ``transpose``: one row per picture set instead (titled on the left), for a few sets of many items.
+    ``legend``: names of label values, shown in :data:`PALETTE`'s colours under the pictures.
+    """
+    n, m = len(cols[0][1]), len(cols)
+    rows, columns = (m, n) if transpose else (n, m)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.35 * rows + 0.4 * bool(legend)), squeeze=False)
     for i in range(n):
         for j, (head, images) in enumerate(cols):
-            axes[i, j].axis("off")
-            _show(axes[i, j], images[i])
-            if i == 0:
-                axes[i, j].set_title(head, fontsize=7)
+            ax = axes[j, i] if transpose else axes[i, j]
+            ax.axis("off")
+            _show(ax, images[i])
+            if transpose and i == 0:
+                ax.text(-0.08, 0.5, head, transform=ax.transAxes, ha="right", va="center", fontsize=7)
+            elif not transpose and i == 0:
+                ax.set_title(head, fontsize=7)
     if title:
         fig.suptitle(title, fontsize=8)
-    fig.tight_layout()
+    if legend:
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=PALETTE[k] / 255, label=name) for k, name in enumerate(legend)]
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(legend), 10), fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 if legend else 0, 1, 1))
     path = Path(path)
     fig.savefig(path, dpi=100)
     plt.close(fig)
