@@ -28,7 +28,7 @@ from imi.tasks.synthesize.metrics import confusion, iou
 
 FORMAT = "imi-segmenter"
 VERSION = 1
-GATE = 0.85  # mIoU on the real test renders
+GATE = 0.95  # mIoU on the real test renders (the shipped one: 0.972); a weaker one could not score the 0.85 target
 SHIPPED = Path(__file__).resolve().parents[2] / "recognizers" / "avatar-maps"
 FILE = JudgeFile(
     FORMAT, VERSION, GATE, ("miou",), "segmenter", "imi recognizer train-avatar-maps --out {path}",
