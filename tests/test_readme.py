@@ -64,7 +64,7 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     "imi analyze clipscenes": "",
     "imi train --preset clipscenes": SCENE_TINY,
     "imi bench clipscenes --minutes 30": f"--minutes 0.005 {SCENE_TINY}",
-    "imi data avatar-maps --stats": "--data.train 8 --data.dev 4 --data.test 4 --data.cache_dir cache",
+    "imi data avatar-maps --build --stats": "--data.train 8 --data.dev 4 --data.test 4 --data.cache_dir cache",
     "imi data avatar-maps --show 8 --out maps.png": "--data.train 8 --data.dev 4 --data.test 4 --data.cache_dir cache",
     "imi synthesize avatar-maps --item 3 --resample hair --out synth.png": "",
     "imi eval avatar-maps": "--limit 16",

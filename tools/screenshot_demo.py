@@ -96,10 +96,6 @@ def generate_tab(page, out: str, text: str) -> None:
     print(f"wrote {out}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def synthesize_tab(page, out: str) -> None:
     page.get_by_role("tab", name="draw from label maps").click()
     status = page.locator("#synth-status")
@@ -108,3 +104,8 @@ def synthesize_tab(page, out: str) -> None:
     expect(status).to_contain_text("new look for the hair", timeout=60_000)
     page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 760})
     print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
+

@@ -298,8 +298,8 @@ def data_avatar_maps(
         raise ImiError("nothing to do: pass --build, --stats or --show N --out FILE.png")
     if show and out is None:
         raise ImiError("--show needs --out FILE.png")
-    bench = AvatarMaps(config.data, build=True, workers=workers)
-    console.print(f"cache: {bench.cache.path}")
+    bench = AvatarMaps(config.data, build=build, workers=workers)
+    console.print(f"cache: {bench.cache.path}" + ("" if bench.cache.complete else " (not built yet: --build)"))
     if stats:
         table = Table(title="Avatar label maps: avatars per split and each class's share of the pixels")
         for col in ("split", "avatars", *CLASSES):
@@ -310,8 +310,8 @@ def data_avatar_maps(
             table.add_row(name, f"{len(labels):,}", *(f"{v:.1%}" for v in share))
         console.print(table)
     if show:
-        split = bench.split("train")
-        b = split.batch(np.arange(min(show, len(split))))
+        split = bench.head("train", show)  # the cache's, or drawn on the spot
+        b = split.batch(np.arange(len(split)))
         cols = [("render", b.image), ("label map", map_pictures(b.labels))]
         path = columns_figure(cols, out, legend=list(CLASSES), transpose=True)
         console.print(f"wrote {path}")
@@ -527,10 +527,13 @@ def synthesize(
     if item is not None:
         label_map, _ = synth.domain.demo["test_map"](synth.config.data, item)
     else:
-        with Image.open(labels) as im:
-            if max(im.size) > MAX_SIDE:
-                raise ImiError(f"{labels}: {im.size[0]}×{im.size[1]} is larger than {MAX_SIDE} px")
-            label_map = im.copy()
+        try:
+            with Image.open(labels) as im:
+                if max(im.size) > MAX_SIDE:
+                    raise ImiError(f"{labels}: {im.size[0]}×{im.size[1]} is larger than {MAX_SIDE} px")
+                label_map = im.copy()
+        except OSError as err:  # missing, a folder, not an image
+            raise ImiError(f"{labels}: not a readable image ({err})") from None
     result = synth.synthesize(label_map, seed=seed)
     cols = [("map", map_pictures(torch.from_numpy(result.labels.astype(np.int64))[None])),
             (f"seed {seed}", torch.from_numpy(result.image).permute(2, 0, 1)[None])]  # fmt: skip

@@ -76,7 +76,7 @@ class SynthDemo:
                 if args[-1] is None:
                     raise ImiError("this tab has no map yet: pick a synthesis model")
                 return fn(*args)
-            except (ImiError, ValueError, OSError) as err:
+            except (ImiError, ValueError, OSError, TypeError) as err:  # TypeError: a cleared number box
                 return (args[-1], *[_keep()] * 3, f"**Not done:** {err}")
 
         return run
@@ -92,10 +92,13 @@ class SynthDemo:
         reference = None if state.reference is None else magnify(state.reference, SCALE)
         return (state, self.painting(state.labels), picture, reference, f"**{state.model}** · {message}")
 
-    def draw(self, seed: float, fresh: bool, state: SynthState, message: str) -> tuple:
+    def draw(self, seed: float, fresh: bool, state: SynthState, message: str, labels=None) -> tuple:
+        """Draw ``labels`` (default: the state's map); the state changes only once the picture is drawn."""
         synth = self.synth(state.model)
+        labels = state.labels if labels is None else labels
         keep = not fresh and state.result is not None and synth.has_latent
-        state.result = synth.synthesize(state.labels, codes=state.result.codes if keep else None, seed=int(seed))
+        state.result = synth.synthesize(labels, codes=state.result.codes if keep else None, seed=int(seed))
+        state.labels = labels
         return self.view(state, message)
 
     def start(self, model: str, seed: float, state: SynthState | None) -> tuple:
@@ -115,8 +118,7 @@ class SynthDemo:
         state.reference = self._test(state)[1]
 
     def random_map(self, seed: float, state: SynthState) -> tuple:
-        state.labels = self._test(state)[0]
-        return self.draw(seed, True, state, "a test avatar's label map, new looks")
+        return self.draw(seed, True, state, "a test avatar's label map, new looks", labels=self._test(state)[0])
 
     def new_looks(self, seed: float, state: SynthState) -> tuple:
         return self.draw(seed, True, state, f"every class's look drawn from seed {int(seed)}")
@@ -129,8 +131,7 @@ class SynthDemo:
         synth = self.synth(state.model)
         labels = labels_of_painting(composite, synth.size, len(synth.classes))
         changed = int((labels != state.labels).sum())
-        state.labels = labels
-        return self.draw(seed, False, state, f"your map ({changed} pixels changed), the same looks")
+        return self.draw(seed, False, state, f"your map ({changed} pixels changed), the same looks", labels=labels)
 
     def resample(self, cls: str, layer: str, seed: float, state: SynthState) -> tuple:
         synth = self.synth(state.model)

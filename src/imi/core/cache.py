@@ -118,7 +118,7 @@ class ChunkedCache:
         finally:
             bar.close()
             if pool:
-                pool.shutdown()
+                pool.shutdown(cancel_futures=True)
         return self
 
     def _run(self, args: tuple[str, int, int]) -> Sequence[np.ndarray]:

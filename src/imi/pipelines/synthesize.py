@@ -153,10 +153,14 @@ class Synthesizer:
         labels = self.labels_tensor(label_map)
         if len(labels) != 1:
             raise ImiError("synthesize takes one label map; use synthesize_tensors for a batch")
-        if codes is None:
+        if codes is None or not self.has_latent:  # a model without a latent takes no codes
             codes = self.sample_codes(1, seed)
-        elif self.has_latent:
-            codes = torch.as_tensor(codes, dtype=torch.float32).reshape(1, *self.code_shape)
+        else:
+            codes = torch.as_tensor(codes, dtype=torch.float32)
+            if codes.numel() != int(np.prod(self.code_shape)):
+                shape = "×".join(map(str, self.code_shape))
+                raise ImiError(f"codes must hold {shape} numbers, got {tuple(codes.shape)}")
+            codes = codes.reshape(1, *self.code_shape)
             if not torch.isfinite(codes).all():
                 raise ImiError("codes must be finite numbers")
         image = self.synthesize_tensors(labels, codes)[0].permute(1, 2, 0).numpy()

@@ -54,13 +54,14 @@ def _curves(run_dir: Path | None, out: Path) -> tuple[Path | None, dict[str, flo
 
 def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path) -> tuple[dict, Path, list[Path]]:
     split = AvatarMaps(synth.config.data).head("test", ROWS)  # the cached split, or drawn on the spot
-    b = split.batch(np.arange(ROWS))
+    rows = min(ROWS, len(split))
+    b = split.batch(np.arange(rows))
     out.mkdir(parents=True, exist_ok=True)
     figures, findings = [], {}
-    codes = synth.sample_codes(ROWS, 0)
+    codes = synth.sample_codes(rows, 0)
     base = synth.synthesize_tensors(b.labels, codes)
     if synth.has_latent:
-        fresh = synth.sample_codes(ROWS, 1)
+        fresh = synth.sample_codes(rows, 1)
         cols = [("map", _maps(b.labels)), ("drawn", base)]
         for cls in SHOWN:
             k, moved = synth.class_index(cls), codes.clone()
@@ -81,7 +82,7 @@ def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path)
             moved[:, layer, part] = fresh[:, layer, part]
             cols.append((f"hair, layer {layer}", synth.synthesize_tensors(b.labels, moved)))
         figures.append(columns_figure(cols, out / "layers.png", f"{checkpoint}: the hair's code at one layer"))
-        ref = np.roll(np.arange(ROWS), -1)
+        ref = np.roll(np.arange(rows), -1)
         theirs = synth.encode(b.image[ref], b.labels[ref])
         moved = codes.clone()
         for cls in ("clothing", "hair"):

@@ -138,6 +138,8 @@ class AvatarMaps:
     def head(self, name: str, n: int) -> MapSplit:
         """The first ``n`` items of split ``name``: from the cache when it holds the split, else drawn on
         the spot (a quick evaluation needs no 25-minute build)."""
+        if name not in SPLITS:
+            raise DataError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
         if self.cache.has(name):
             split = self.split(name)
             return MapSplit(name, *(a[:n] for a in (split.images, split.labels, split.records)))

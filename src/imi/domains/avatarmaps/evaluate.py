@@ -30,7 +30,7 @@ from imi.core.distance import frechet
 from imi.core.errors import ImiError
 from imi.core.report import provenance, write_metrics
 from imi.domains.avatarmaps.config import MapDataConfig
-from imi.domains.avatarmaps.data import CLASSES, AvatarMaps
+from imi.domains.avatarmaps.data import CLASSES, SPLITS, AvatarMaps
 from imi.domains.avatarmaps.segmenter import load_segmenter, shipped_segmenter
 from imi.domains.avatars.attributes import NAMES
 from imi.domains.avatars.judge import load_avatar_recognizer
@@ -93,6 +93,10 @@ def evaluate_synthesizer(
         raise ImiError("an avatar-maps evaluation needs a synthesis checkpoint")
     if phrasing is not None:
         raise ImiError("label maps have no phrasing; --phrasing does not apply")
+    if split not in SPLITS:
+        raise ImiError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if limit is not None and limit < 2:
+        raise ImiError(f"--limit must be at least 2 (FID needs two pictures), got {limit}")
     segmenter = shipped_segmenter() if judge is None else load_segmenter(judge)
     reader = load_avatar_recognizer()
     bench = AvatarMaps(data, build=limit is None, workers=2, splits=(split, "dev"))
@@ -121,13 +125,15 @@ def evaluate_synthesizer(
         c_real, _ = region_colours(b.image, b.labels, k_all)
         colours_real.append(c_real.numpy())
         counts_real.append(counts.numpy())
+        # two real avatars' region colours (each item against the previous one of its batch), where both show it
+        both = (counts >= MIN_PIXELS) & (counts.roll(1, 0) >= MIN_PIXELS)
+        real_spread.append(np.where(both.numpy(), (c_real - c_real.roll(1, 0)).norm(dim=-1).numpy(), np.nan))
         if codes is None:
             diversity.append(np.zeros((len(idx), k_all)))
             continue
         second = synth.synthesize_tensors(b.labels, other[idx])
         c_second, _ = region_colours(second, b.labels, k_all)
         diversity.append((c_base - c_second).norm(dim=-1).numpy())
-        real_spread.append((c_real - c_real.roll(1, 0)).norm(dim=-1).numpy())
         for k, cls in enumerate(CLASSES):
             moved = codes[idx].clone()
             cols = slice(k, k + 1) if moved.shape[2] > 1 else slice(None)  # one global code: it is everything
@@ -148,6 +154,7 @@ def evaluate_synthesizer(
     doc["summary"]["fid"] = doc["fid"]
     doc |= provenance()
     out = Path(out) if out is not None else Path("runs") / "eval" / name
+    out.mkdir(parents=True, exist_ok=True)
     write_metrics(out / "metrics.json", doc)
     return doc, out
 
@@ -164,14 +171,14 @@ def _summary(name, split, n, seed, segmenter, conf_gen, conf_real, hits_gen, hit
     per_class: dict[str, dict] = {}
     colours, counts = np.concatenate(colours_real), np.concatenate(counts_real)
     div = np.concatenate(diversity)
-    spread = np.concatenate(real_spread) if real_spread else np.zeros_like(div)
+    spread = np.concatenate(real_spread)
     for k, cls in enumerate(CLASSES):
         present = counts[:, k] >= MIN_PIXELS
         row = {
             "iou": _num(iou_gen[k]), "iou_real": _num(iou_real[k]),
             "real_colour_spread": float(colours[present, k].std(0).mean()) if present.any() else None,
             "diversity": float(div[present, k].mean()) if present.any() else None,
-            "real_diversity": float(spread[present & np.roll(present, 1), k].mean()) if present.any() else None,
+            "real_diversity": _num(np.nanmean(spread[:, k])) if not np.isnan(spread[:, k]).all() else None,
         }  # fmt: skip
         c = control[cls]
         if c["inside"]:
@@ -185,7 +192,7 @@ def _summary(name, split, n, seed, segmenter, conf_gen, conf_real, hits_gen, hit
                 "mean_move": float(move[ok].mean()) if ok.any() else None,
             }
         per_class[cls] = row
-    looks = [per_class[c] for c in LOOK_CLASSES if "samples" in per_class[c]]
+    looks = [per_class[c] for c in LOOK_CLASSES if per_class[c].get("samples", 0) > 0]
     summary = {
         "miou": float(np.nanmean(iou_gen)),
         "miou_real": float(np.nanmean(iou_real)),

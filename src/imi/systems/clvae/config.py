@@ -23,7 +23,8 @@ class CLVAEConfig:
         latent: "class-layer" (the paper: a code per class per layer), "global" (the baseline: one
             VAE latent for the whole picture) or "none" (the pix2pix/SPADE-style baseline: no latent).
         code_dim: numbers per class per layer; ``global_dim``: the global latent's size.
-        ngf: the generator's narrowest width (at full size); ×2 per halving up to ×4 (ngf·4 at 8×8).
+        ngf: the generator's narrowest width (at full size); coarser blocks are wider: 4, 3, 2, 1 × ngf
+            from 8×8 to 64×64.
         nef: the encoder's, the same way.
         ndf, d_scales: each patch discriminator's first width and how many there are (at full size,
             half, …; pix2pixHD).

@@ -125,7 +125,7 @@ class Encoder(nn.Module):
             feats.append(F.leaky_relu(down(feats[-1]), 0.2))
         if self.latent == "global":
             mu, logvar = self.heads[0](feats[-1].mean((2, 3))).chunk(2, -1)
-            return mu[:, None, None], logvar[:, None, None]
+            return mu[:, None, None], logvar.clamp(-10, 10)[:, None, None]
         outs = []
         ids = torch.eye(self.classes, device=image.device).expand(len(image), -1, -1)
         for head, f in zip(self.heads, feats[::-1], strict=True):  # coarse first

@@ -2,5 +2,5 @@
 
 A synthesis benchmark's split has ``len`` and ``batch(indices)`` giving uint8 ``image`` ``(B, 3, S, S)``
 and long ``labels`` ``(B, S, S)`` (class indices; the domain's ``label_names["classes"]`` names them).
-Its domain gives ``layout_ok`` (its segmenter's reading of generated pictures against the maps).
+Its domain gives ``segment`` (its segmenter: generated pictures read back into label maps).
 """
