@@ -31,6 +31,23 @@ def median_ms(fn, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
+def pipelines(task: str, names: list[str], pipeline, make):
+    """``(name, pipeline)`` of each shipped checkpoint or folder in ``names`` (``pipeline.from_pretrained``),
+    or, when none is given, of every preset of ``task`` with random weights (``make(model, config)``):
+    speed does not depend on training."""
+    from imi.presets import PRESETS
+    from imi.registry import SYSTEMS, build_model
+
+    if names:
+        for name in names:
+            yield name, pipeline.from_pretrained(name)
+        return
+    for preset, config in PRESETS.items():
+        if SYSTEMS[config.variant].task == task:
+            torch.manual_seed(0)
+            yield preset, make(build_model(config.variant, config.model).eval(), config)
+
+
 def make_trainer(preset: str, **overrides: str) -> Trainer:
     quiet = {"train.log_every": "100000", "train.sample_every": "100000", "train.checkpoint_every": "100000"}
     run = Path(tempfile.mkdtemp(prefix=f"imi-bench-{preset}-"))

@@ -14,24 +14,9 @@ import argparse
 import statistics
 import time
 
-import torch
-
-from _common import machine
+from _common import machine, pipelines
 from imi.domains.gridmnist.data import caption_tokenizer
 from imi.pipelines.caption import Captioner
-from imi.presets import PRESETS
-from imi.registry import SYSTEMS, build_model
-
-
-def captioners(names: list[str]):
-    if names:
-        for name in names:
-            yield name, Captioner.from_pretrained(name)
-        return
-    for preset, config in PRESETS.items():
-        if SYSTEMS[config.variant].task == "caption":
-            torch.manual_seed(0)
-            yield preset, Captioner(build_model(config.variant, config.model).eval(), config, caption_tokenizer())
 
 
 def main() -> None:
@@ -40,7 +25,9 @@ def main() -> None:
     parser.add_argument("--checkpoint", nargs="*", default=[])
     args = parser.parse_args()
     reference = None
-    for name, captioner in captioners(args.checkpoint):
+    for name, captioner in pipelines(
+        "caption", args.checkpoint, Captioner, lambda m, c: Captioner(m, c, caption_tokenizer())
+    ):
         from imi.domains.gridmnist.data import GridMNIST
 
         split = GridMNIST(captioner.config.data).split("test")

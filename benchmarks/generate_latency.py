@@ -16,25 +16,11 @@ import time
 
 import torch
 
-from _common import machine, median_ms
+from _common import machine, median_ms, pipelines
 from imi.core.images import normalize
 from imi.core.sentences import SentenceTokenizer
 from imi.domains.clipscenes.domain import tokenizer
 from imi.pipelines.generate import SceneGenerator
-from imi.presets import PRESETS
-from imi.registry import SYSTEMS, build_model
-
-
-def generators(names: list[str]):
-    if names:
-        for name in names:
-            yield name, SceneGenerator.from_pretrained(name)
-        return
-    for preset, config in PRESETS.items():
-        if SYSTEMS[config.variant].task == "generate":
-            torch.manual_seed(0)
-            model = build_model(config.variant, config.model).eval()
-            yield preset, SceneGenerator(model, config, SentenceTokenizer(tokenizer()))
 
 
 def measure(gen: SceneGenerator, text: str, repeats: int) -> tuple[float, float, float, float]:
@@ -70,7 +56,9 @@ def main() -> None:
     parser.add_argument("--checkpoint", nargs="*", default=[])
     args = parser.parse_args()
     reference = None
-    for name, gen in generators(args.checkpoint):
+    for name, gen in pipelines(
+        "generate", args.checkpoint, SceneGenerator, lambda m, c: SceneGenerator(m, c, SentenceTokenizer(tokenizer()))
+    ):
         net, seen, fresh, rate = measure(gen, "a woman with red hair is reading in the park", args.repeats)
         reference = reference or (net, rate)
         print(f"{name:20s} batch 1: networks {net:6.2f} ms ({net / reference[0]:4.2f}x), generate {seen:6.2f} ms, "

@@ -15,22 +15,9 @@ import time
 
 import torch
 
-from _common import machine, median_ms
+from _common import machine, median_ms, pipelines
 from imi.pipelines.synthesize import Synthesizer
-from imi.presets import PRESETS
-from imi.registry import SYSTEMS, build_model
 from imi.tasks.synthesize.batch import one_hot
-
-
-def synthesizers(names: list[str]):
-    if names:
-        for name in names:
-            yield name, Synthesizer.from_pretrained(name)
-        return
-    for preset, config in PRESETS.items():
-        if SYSTEMS[config.variant].task == "synthesize":
-            torch.manual_seed(0)
-            yield preset, Synthesizer(build_model(config.variant, config.model).eval(), config)
 
 
 def measure(synth: Synthesizer, repeats: int) -> tuple[float, float, float]:
@@ -61,7 +48,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", nargs="*", default=[])
     args = parser.parse_args()
     reference = None
-    for name, synth in synthesizers(args.checkpoint):
+    for name, synth in pipelines("synthesize", args.checkpoint, Synthesizer, Synthesizer):
         net, full, rate = measure(synth, args.repeats)
         reference = reference or (net, rate)
         print(f"{name:22s} batch 1: generator {net:6.2f} ms ({net / reference[0]:4.2f}x), synthesize {full:6.2f} ms"
