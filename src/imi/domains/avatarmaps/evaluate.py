@@ -284,7 +284,8 @@ def print_report(doc: dict, out: Path, console) -> None:
             f"{s['inside_share']:.1%}, visible {s['visible']:.1%}; diversity {s['diversity']:.1f}"
         )
     table = Table(title="per class (renderer: the same avatar drawn with another catalogue colour)")
-    cols = ("class", "IoU", "IoU real", "inside", "inside >24", "renderer inside", "visible", "diversity", "real spread")
+    cols = ("class", "IoU", "IoU real", "inside", "inside >24", "renderer inside", "visible", "diversity")
+    cols += ("real spread",)
     for col in cols:
         table.add_column(col, justify="right")
     renderer = doc.get("renderer", {})
