@@ -133,7 +133,10 @@ def test_demo_synthesis_tab(tiny_run, tmp_path):
         (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
         junk = c.predict(gradio_client.handle_file(str(tmp_path / "junk.png")), 0, api_name="/synth_upload")
         assert "Not done" in junk[3] and "not a readable image" in junk[3]
-        assert "Not done" in c.predict("hat", "all layers", 0, api_name="/synth_resample")[3]
-        assert "Not done" in c.predict("hair", "7", 0, api_name="/synth_resample")[3]
+        with pytest.raises(Exception, match="not in the list of choices"):  # gradio refuses it before the handler
+            c.predict("hat", "all layers", 0, api_name="/synth_resample")
+        with pytest.raises(Exception, match="not in the list of choices"):
+            c.predict("hair", "7", 0, api_name="/synth_resample")
+        assert "Not done" in c.predict("hair", "all layers", None, api_name="/synth_resample")[3]  # no seed
     finally:
         app_.close()

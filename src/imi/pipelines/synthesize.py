@@ -95,8 +95,8 @@ class Synthesizer:
                     "a label map image must be paletted or greyscale (a class index per pixel), "
                     f"got mode {label_map.mode}"
                 )
-            label_map = np.asarray(label_map)
-        t = torch.as_tensor(np.asarray(label_map) if not isinstance(label_map, torch.Tensor) else label_map)
+            label_map = np.array(label_map)  # a writable copy
+        t = label_map if isinstance(label_map, torch.Tensor) else torch.from_numpy(np.array(label_map))
         if t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
             raise ImiError(f"a label map holds class indices (integers), got {t.dtype}")
         if t.dim() == 2:
