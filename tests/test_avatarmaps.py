@@ -157,3 +157,14 @@ def test_head_draws_on_the_spot_what_the_cache_would_hold(tmp_path):
     assert len(drawn) == len(cached) == 2
     for a, b in ((drawn.images, cached.images), (drawn.labels, cached.labels), (drawn.records, cached.records)):
         assert np.array_equal(a, b)
+
+
+def test_training_the_segmenter_raises_its_test_miou(tmp_path):
+    from imi.domains.avatarmaps.segmenter import SegmenterConfig, train_segmenter
+
+    data = MapDataConfig(train=8, dev=2, test=4, cache_dir=str(tmp_path))
+    test = AvatarMaps(data, build=True).split("test").batch(np.arange(4))
+    torch.manual_seed(0)
+    before = float(np.nanmean(iou(confusion(Segmenter(SegmenterConfig(width=8)).read(test.image), test.labels, 10))))
+    model, accuracy = train_segmenter(SegmenterConfig(width=8, steps=40, batch_size=8, lr=1e-2), data, False)
+    assert accuracy["miou"] > before + 0.1 and set(accuracy) == {"miou", *(f"iou_{c}" for c in CLASSES)}
