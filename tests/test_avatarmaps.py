@@ -160,7 +160,7 @@ def test_head_draws_on_the_spot_what_the_cache_would_hold(tmp_path):
 
 
 def test_training_the_segmenter_raises_its_test_miou(tmp_path):
-    from imi.domains.avatarmaps.segmenter import SegmenterConfig, train_segmenter
+    from imi.domains.avatarmaps.segmenter import SegmenterConfig, measure, train_segmenter
 
     data = MapDataConfig(train=8, dev=2, test=4, cache_dir=str(tmp_path))
     test = AvatarMaps(data, build=True).split("test").batch(np.arange(4))
@@ -168,3 +168,4 @@ def test_training_the_segmenter_raises_its_test_miou(tmp_path):
     before = float(np.nanmean(iou(confusion(Segmenter(SegmenterConfig(width=8)).read(test.image), test.labels, 10))))
     model, accuracy = train_segmenter(SegmenterConfig(width=8, steps=40, batch_size=8, lr=1e-2), data, False)
     assert accuracy["miou"] > before + 0.1 and set(accuracy) == {"miou", *(f"iou_{c}" for c in CLASSES)}
+    assert measure(model, test.image, test.labels)["miou"] == pytest.approx(accuracy["miou"])  # the whole test split
