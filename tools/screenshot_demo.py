@@ -100,6 +100,9 @@ def synthesize_tab(page, out: str) -> None:
     page.get_by_role("tab", name="draw from label maps").click()
     status = page.locator("#synth-status")
     expect(status).to_contain_text("test avatar", timeout=120_000)
+    page.locator("#synth-random").click()  # drawn while the tab shows: the editor's canvas sizes itself
+    expect(status).to_contain_text("test avatar", timeout=60_000)
+    page.wait_for_timeout(1500)
     page.locator("#synth-resample").click()
     expect(status).to_contain_text("new look for the hair", timeout=60_000)
     page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 760})

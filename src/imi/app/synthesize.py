@@ -196,8 +196,8 @@ def build_tab(demo: SynthDemo, app) -> None:
         with gr.Column():
             painting = gr.ImageEditor(
                 label=f"label map — paint with the class colours ({size}×{size}, shown {SCALE}×)",
-                type="numpy", image_mode="RGB", layers=False, sources=(), transforms=(),
-                canvas_size=(size * SCALE, size * SCALE), fixed_canvas=True, elem_id="synth-map",
+                type="numpy", image_mode="RGB", layers=False, sources=("upload",), transforms=(),
+                canvas_size=(size * SCALE, size * SCALE), elem_id="synth-map",
                 brush=gr.Brush(default_size=SCALE * 2, colors=[hex_colour(PALETTE[i]) for i in range(len(classes))],
                                color_mode="fixed"),
             )  # fmt: skip
