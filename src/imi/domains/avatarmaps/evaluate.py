@@ -11,8 +11,10 @@ For every test map, a picture is drawn with codes of the evaluation seed and sco
   *inside share* is the share of changed pixels that lie in class k's region. The change is *visible*
   when the mean colour of the region moved by more than :data:`VISIBLE` (half the smallest distance
   between two catalogue colours of one attribute: skin tan/brown, 53.6; background grey/pink, 51.9).
-  Classes whose look does not vary in the data cannot change visibly; :data:`LOOK_CLASSES` are those
-  whose region's mean colour does (the real renders' spread per class is in the report).
+  The targets are read over :data:`LOOK_CLASSES`, whose colour is a catalogue attribute (and the nose,
+  a shade of the skin); the other parts have one colour each, so a redraw can change only their
+  details. A second share counts the pixels changed by more than 24, and :func:`renderer_reference`
+  measures the same for exact renders with one catalogue colour changed: the ceiling.
 - **Diversity per class**: the mean colour distance of class k's region between two draws of all
   codes (0 without a latent), beside the same distance between two real avatars.
 - **Realism**: FID in the avatar judge's 256-d feature space, generated vs real test renders, beside
