@@ -2,8 +2,9 @@
 
 Figures: ``resample.png`` (test maps; each column redraws one class's code at every layer),
 ``layers.png`` (the hair's code redrawn at one layer at a time: which layer carries the colour is
-learnt; the shipped model puts it mostly in layer 2, 32×32), ``transfer.png`` (each row takes the clothes' and the hair's look of the next
-test avatar) and ``curves.png`` (the dev mIoU and reconstruction error over training).
+learnt; the shipped model puts it mostly in layer 2, 32×32), ``transfer.png`` (each row takes the
+clothes' and the hair's look of the next test avatar) and ``curves.png`` (the dev mIoU and
+reconstruction error over training).
 """
 
 from __future__ import annotations
