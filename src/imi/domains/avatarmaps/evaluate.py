@@ -59,12 +59,15 @@ def region_colours(images: torch.Tensor, labels: torch.Tensor, classes: int) -> 
     return sums / counts.clamp(min=1)[..., None], counts
 
 
-def control_stats(before: torch.Tensor, after: torch.Tensor, labels: torch.Tensor, k: int) -> dict[str, np.ndarray]:
-    """Resampling class ``k``: per picture, changed pixels inside / in all, and the region's colour move."""
+def control_stats(
+    before: torch.Tensor, after: torch.Tensor, labels: torch.Tensor, k: int, before_colours: torch.Tensor | None = None
+) -> dict[str, np.ndarray]:
+    """Resampling class ``k``: per picture, changed pixels inside / in all, and the region's colour move.
+    ``before_colours``: :func:`region_colours` of ``before``, when the caller has them (one picture, many k)."""
     delta = (before.int() - after.int()).abs().amax(1)  # (B, S, S)
     changed, clearly = delta > CHANGED, delta > CHANGED_CLEARLY
     region = labels == k
-    c_before, _ = region_colours(before, labels, len(CLASSES))
+    c_before = region_colours(before, labels, len(CLASSES))[0] if before_colours is None else before_colours
     c_after, _ = region_colours(after, labels, len(CLASSES))
     return {
         "inside": (changed & region).sum((1, 2)).numpy(),
@@ -186,7 +189,7 @@ def evaluate_synthesizer(
             moved = codes[idx].clone()
             cols = slice(k, k + 1) if moved.shape[2] > 1 else slice(None)  # one global code: it is everything
             moved[:, :, cols] = other[idx][:, :, cols]
-            stats = control_stats(base, synth.synthesize_tensors(b.labels, moved), b.labels, k)
+            stats = control_stats(base, synth.synthesize_tensors(b.labels, moved), b.labels, k, c_base)
             for key, v in stats.items():
                 control[cls][key].append(v)
             control[cls]["count"].append(counts[:, k].numpy())
