@@ -28,6 +28,8 @@ recognizer_app = typer.Typer(help="The recogniser that judges digit edits.", no_
 app.add_typer(recognizer_app, name="recognizer")
 study_app = typer.Typer(help="The preference study (paper Fig. 14): create, serve, report.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
+fewshot_app = typer.Typer(help="Few-shot synthesis (K labelled maps + a GAN prior).", no_args_is_help=True)
+app.add_typer(fewshot_app, name="fewshot")
 bench_app = typer.Typer(help="Train every variant under one budget and compare them.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 # In a pipe or a log rich would cut tables to 80 columns (cells read "0.…"): there, print them whole.
@@ -508,6 +510,9 @@ def synthesize(
     seed: Annotated[int, typer.Option(help="Seed of the codes.")] = 0,
     resample: Annotated[str | None, typer.Option(help="Also redraw this class's look (e.g. hair).")] = None,
     layer: Annotated[int | None, typer.Option(help="With --resample: only this layer's code (0: coarsest).")] = None,
+    scribble: Annotated[
+        bool, typer.Option(help="With --item: thin the map to a few strokes per part (models that take scribbles).")
+    ] = False,
     out: Annotated[Path, typer.Option(help="The figure: the map, the picture (and the resampled one).")] = Path(
         "synthesized.png"
     ),
@@ -524,8 +529,16 @@ def synthesize(
     if (labels is None) == (item is None):
         raise ImiError("give the label map as --labels FILE.png or --item N (a test avatar)")
     synth = Synthesizer.from_pretrained(checkpoint)
+    if scribble and (item is None or not synth.accepts_scribbles):
+        raise ImiError("--scribble needs --item N and a model that takes scribbles"
+                       + ("" if synth.accepts_scribbles else f" ({checkpoint} does not take scribbles)"))
     if item is not None:
         label_map, _ = synth.domain.demo["test_map"](synth.config.data, item)
+        if scribble:
+            from imi.systems.fewshot.scribble import scribble as thin
+
+            gen = torch.Generator().manual_seed(item)
+            label_map = thin(torch.from_numpy(label_map.astype(np.int64))[None], gen)[0].numpy().astype(np.uint8)
     else:
         try:
             with Image.open(labels) as im:
@@ -543,6 +556,55 @@ def synthesize(
         cols.append((f"new {resample} ({where})", torch.from_numpy(again.image).permute(2, 0, 1)[None]))
     path = columns_figure(cols, out)
     console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def sample(
+    checkpoint: Annotated[
+        str, typer.Argument(help="A shipped prior (avatar-prior) or a checkpoint folder.")
+    ] = "avatar-prior",
+    n: Annotated[int, typer.Option(help="How many pictures.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed of the latents.")] = 0,
+    truncation: Annotated[float, typer.Option(help="Pull toward the mean style: 1 none, 0 the mean picture.")] = 0.7,
+    out: Annotated[Path, typer.Option(help="The grid (PNG).")] = Path("samples.png"),
+) -> None:
+    """Draw pictures from the unconditional prior: imi sample avatar-prior --n 32 --truncation 0.7."""
+    import torch
+
+    from imi.core.viz import picture_grid
+    from imi.pipelines.prior import StylePrior
+
+    if not 1 <= n <= 1024:
+        raise ImiError(f"--n must be in [1, 1024], got {n}")
+    pictures = StylePrior.from_pretrained(checkpoint).sample(n, seed, truncation)
+    picture_grid(torch.from_numpy(pictures).permute(0, 3, 1, 2), columns=min(n, 16)).save(out)
+    console.print(f"wrote {out}")
+
+
+@fewshot_app.command("compare")
+@user_errors
+def fewshot_compare(
+    models: Annotated[list[str], typer.Argument(help="Synthesis models: shipped names or checkpoint folders.")],
+    prior: Annotated[str, typer.Option(help="The prior to score too ('' for none).")] = "avatar-prior",
+    limit: Annotated[int | None, typer.Option(help="The first N test maps (default: all).")] = None,
+    pseudo_items: Annotated[int, typer.Option(help="Test renders a few-shot model pseudo-labels.")] = 100,
+    invert_steps: Annotated[int, typer.Option(help="Adam steps of each inversion.")] = 300,
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("runs/fewshot-compare"),
+    seed: Annotated[int, typer.Option(help="Seed of the looks.")] = 0,
+) -> None:
+    """Few-shot models, baselines on the same K pairs and a ceiling on the same test maps, in one run:
+    imi fewshot compare avatar-maps-k1 avatar-maps-k5 avatar-maps --limit 500."""
+    from imi.domains.avatarmaps.fewshot import print_compare
+    from imi.evaluation.fewshot import compare
+
+    if limit is not None and limit < 2:
+        raise ImiError(f"--limit must be at least 2, got {limit}")
+    if not 1 <= pseudo_items <= 1000 or not 1 <= invert_steps <= 10_000:
+        raise ImiError("--pseudo-items must be in [1, 1000] and --invert-steps in [1, 10000]")
+    doc, folder = compare(models, prior or None, limit, pseudo_items, invert_steps, out, seed)
+    print_compare(doc, console)
+    console.print(f"wrote {folder / 'compare.json'}")
 
 
 @app.command()

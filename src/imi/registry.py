@@ -23,9 +23,11 @@ from imi.domains.digits.domain import DOMAIN as DIGITS
 from imi.domains.gridmnist.domain import DOMAIN as GRIDMNIST
 from imi.systems.clvae import SYSTEMS as CLVAE_SYSTEMS
 from imi.systems.contextgan import SYSTEMS as CONTEXTGAN_SYSTEMS
+from imi.systems.fewshot import SYSTEMS as FEWSHOT_SYSTEMS
 from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
 from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
 from imi.systems.ours import SYSTEMS as OURS_SYSTEMS
+from imi.systems.stylegan import SYSTEMS as STYLEGAN_SYSTEMS
 from imi.systems.tim import SYSTEMS as TIM_SYSTEMS
 
 DOMAINS: dict[str, Domain] = {
@@ -43,6 +45,8 @@ SYSTEMS: dict[str, System] = {
     **LATEXTGAN_SYSTEMS,  # caption-gan
     **CONTEXTGAN_SYSTEMS,  # context-gan, text-gan
     **CLVAE_SYSTEMS,  # clvae, clvae-global, spade
+    **STYLEGAN_SYSTEMS,  # stylegan (the unconditional prior)
+    **FEWSHOT_SYSTEMS,  # fewshot (K labelled maps + the prior)
 }
 
 

@@ -27,7 +27,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from imi.app import caption, generate, starts, synthesize
+from imi.app import caption, generate, scribble, starts, synthesize
 from imi.app.models import ModelCatalog
 from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
@@ -250,6 +250,7 @@ TABS = {
     "caption": ("caption grids", caption.CaptionDemo, caption.build_tab),
     "generate": ("generate scenes", generate.GenerateDemo, generate.build_tab),
     "synthesize": ("draw from label maps", synthesize.SynthDemo, synthesize.build_tab),
+    "scribble": ("few-shot scribbles", scribble.ScribbleDemo, scribble.build_tab),  # synthesis models taking scribbles
 }
 
 

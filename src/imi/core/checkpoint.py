@@ -30,6 +30,7 @@ VERSION = 1
 CONFIG, WEIGHTS, STATE = "config.json", "model.safetensors", "train_state.safetensors"
 BEST = "best"  # sub-folder of a run holding the checkpoint selected by validation
 FIXED = "dev0"  # sub-folder of samples/ holding the first dev edit at every sample step
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"  # src/imi/checkpoints: the shipped models
 
 
 def _atomic(path: Path, write) -> None:
@@ -112,6 +113,11 @@ def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
         return load_file(str(file))
     except (SafetensorError, OSError) as err:
         raise CheckpointError(f"{file}: unreadable safetensors file ({err})") from None
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """The inference weights of checkpoint folder ``path`` (safetensors: nothing is unpickled)."""
+    return _load_tensors(Path(path) / WEIGHTS)
 
 
 def load_weights(path: str | Path, model: nn.Module) -> nn.Module:

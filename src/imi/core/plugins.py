@@ -74,6 +74,8 @@ class Domain:
         segment: a synthesis domain: ``(uint8 pictures (B, 3, S, S)) →`` long label maps ``(B, S, S)``, its
             segmenter's reading (layout fidelity, and the label map of a reference picture);
             ``label_names["classes"]`` names the label values.
+        features: a sampling domain: ``(uint8 pictures (B, 3, S, S)) →`` float ``(B, D)`` numpy feature
+            vectors of its judge (realism as FID: the prior's dev score and its evaluation).
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -98,6 +100,7 @@ class Domain:
     label_names: dict[str, list[str]] = field(default_factory=dict)
     scene_ok: Callable[[Any, Any], dict[str, Any]] | None = None
     segment: Callable[[Any], Any] | None = None
+    features: Callable[[Any], Any] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

@@ -150,9 +150,14 @@ PALETTE = np.array(
 )  # fmt: skip
 
 
-def colour_labels(labels) -> np.ndarray:
-    """Long/uint8 label maps ``(..., S, S)`` → uint8 ``(..., S, S, 3)`` in :data:`PALETTE`'s colours."""
-    return PALETTE[np.asarray(labels) % len(PALETTE)]
+def colour_labels(labels, blank: int | None = None) -> np.ndarray:
+    """Long/uint8 label maps ``(..., S, S)`` → uint8 ``(..., S, S, 3)`` in :data:`PALETTE`'s colours; pixels
+    labelled ``blank`` (a scribble's unlabelled ones) are white paper."""
+    labels = np.asarray(labels)
+    out = PALETTE[labels % len(PALETTE)]
+    if blank is not None:
+        out[labels == blank] = 255
+    return out
 
 
 def columns_figure(
@@ -188,3 +193,14 @@ def columns_figure(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def picture_grid(images: torch.Tensor, columns: int, scale: int = 2, gap: int = 2) -> Image.Image:
+    """uint8 ``(N, 3, H, W)`` → one RGB image, ``columns`` pictures a row, each enlarged ``scale``× (nearest)."""
+    n, _, h, w = images.shape
+    rows = -(-n // columns)
+    sheet = Image.new("RGB", (columns * (w * scale + gap) + gap, rows * (h * scale + gap) + gap), (255, 255, 255))
+    for i, pic in enumerate(images):
+        tile = Image.fromarray(pic.permute(1, 2, 0).numpy()).resize((w * scale, h * scale), Image.NEAREST)
+        sheet.paste(tile, (gap + (i % columns) * (w * scale + gap), gap + (i // columns) * (h * scale + gap)))
+    return sheet

@@ -7,10 +7,12 @@ from pathlib import Path
 from imi.pipelines.caption import Captioner
 from imi.pipelines.edit import Editor
 from imi.pipelines.generate import SceneGenerator
+from imi.pipelines.prior import StylePrior
 from imi.pipelines.shipped import SHIPPED, shipped_names, task_of_folder
 from imi.pipelines.synthesize import Synthesizer
 
-PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator, "synthesize": Synthesizer}
+PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator, "synthesize": Synthesizer,
+             "sample": StylePrior}
 
 
 def task_of(name_or_path: str | Path) -> str:

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imi.core.checkpoint import CheckpointError
+from imi.core.checkpoint import SHIPPED, CheckpointError
 from imi.core.errors import ImiError
 from imi.registry import SYSTEMS
-
-SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"  # src/imi/checkpoints
 
 
 def task_of_folder(folder: Path) -> str | None:

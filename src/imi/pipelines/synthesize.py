@@ -28,7 +28,7 @@ from imi.core.errors import ImiError
 from imi.core.images import denormalize, normalize
 from imi.pipelines.shipped import check_seed, locate
 from imi.registry import DOMAINS, load_pretrained
-from imi.tasks.synthesize.batch import one_hot
+from imi.tasks.synthesize.batch import UNKNOWN, one_hot
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,17 @@ class Synthesizer:
     def has_latent(self) -> bool:
         return self.code_shape[0] > 0
 
+    @property
+    def can_encode(self) -> bool:
+        """Whether a picture's look can be encoded into codes (``transfer``); the few-shot model's look
+        is its seed only."""
+        return self.has_latent and getattr(self.model, "encodes_looks", True)
+
+    @property
+    def accepts_scribbles(self) -> bool:
+        """Whether a map may leave pixels unlabelled (:data:`UNKNOWN`, 255): a sparse scribble."""
+        return bool(getattr(self.model, "accepts_scribbles", False))
+
     # -- inputs -------------------------------------------------------------------------------
 
     def labels_tensor(self, label_map) -> torch.Tensor:
@@ -104,10 +115,15 @@ class Synthesizer:
         s, k = self.size, len(self.classes)
         if t.dim() != 3 or tuple(t.shape[1:]) != (s, s):
             raise ImiError(f"a label map must be ({s}, {s}) (or (B, {s}, {s})), got {tuple(t.shape)}")
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= k):
+        known = t[t != UNKNOWN] if self.accepts_scribbles else t
+        if known.numel() and (int(known.min()) < 0 or int(known.max()) >= k):
+            blank = f", or {UNKNOWN} for an unlabelled pixel" if self.accepts_scribbles else ""
             raise ImiError(
-                f"label values must be in [0, {k - 1}] ({', '.join(self.classes)}), got {int(t.min())}..{int(t.max())}"
+                f"label values must be in [0, {k - 1}] ({', '.join(self.classes)}){blank}, "
+                f"got {int(t.min())}..{int(t.max())}"
             )
+        if self.accepts_scribbles and not known.numel():
+            raise ImiError("the scribble labels no pixel: draw at least one stroke")
         return t.long()
 
     def class_index(self, name: str | int) -> int:
@@ -120,6 +136,27 @@ class Synthesizer:
     def _need_latent(self, what: str) -> None:
         if not self.has_latent:
             raise ImiError(f"this model has no latent (variant {self.config.variant}): it cannot {what}")
+
+    # -- few-shot models: their K examples and their pseudo-labeller ---------------------------
+
+    @property
+    def examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The K labelled examples a few-shot model was given: ``(maps uint8 (K, S, S), their inversions
+        into the prior, uint8 (K, S, S, 3))``; refused for a model trained on a whole split."""
+        if not hasattr(self.model, "example_ws"):
+            raise ImiError(f"this model (variant {self.config.variant}) was trained on a whole split, not K examples")
+        with torch.no_grad():
+            pictures = denormalize(self.model.generator.synthesis(self.model.example_ws), "tanh").cpu()
+        return self.model.example_labels.cpu().numpy(), pictures.permute(0, 2, 3, 1).numpy()
+
+    def pseudo_label(self, images: torch.Tensor, steps: int = 300) -> tuple[torch.Tensor, torch.Tensor]:
+        """A few-shot model's own reading of uint8 pictures ``(B, 3, S, S)``: inverted into its prior's W+
+        and labelled by its prototypes. ``(long maps (B, S, S), inversion error (B,) in 0-255)``."""
+        if not hasattr(self.model, "label_pictures"):
+            raise ImiError(f"this model (variant {self.config.variant}) has no pseudo-labeller")
+        x = normalize(torch.as_tensor(images), "tanh").to(self.device)
+        labels, err = self.model.label_pictures(x, steps)
+        return labels.cpu(), err.cpu()
 
     # -- codes --------------------------------------------------------------------------------
 
@@ -135,6 +172,8 @@ class Synthesizer:
     def encode(self, images, labels: torch.Tensor) -> torch.Tensor:
         """The codes (posterior means) of uint8 pictures ``(B, 3, S, S)`` over long maps ``(B, S, S)``."""
         self._need_latent("encode a picture's look")
+        if not self.can_encode:
+            raise ImiError(f"this model (variant {self.config.variant}) has no encoder of looks: its look is its seed")
         x = normalize(torch.as_tensor(images), "tanh").to(self.device)
         mu, _ = self.model.encode(x, one_hot(labels, len(self.classes)).to(self.device))
         return mu.cpu()
@@ -144,7 +183,7 @@ class Synthesizer:
     @torch.no_grad()
     def synthesize_tensors(self, labels: torch.Tensor, codes: torch.Tensor | None) -> torch.Tensor:
         """Long maps ``(B, S, S)`` and codes ``(B, *code_shape)`` (None without a latent) → uint8 ``(B, 3, S, S)``."""
-        onehot = one_hot(labels, len(self.classes)).to(self.device)
+        onehot = one_hot(labels, len(self.classes), unknown=self.accepts_scribbles).to(self.device)
         out = self.model.generate(onehot, None if codes is None else codes.to(self.device))
         return denormalize(out, "tanh").cpu()
 

@@ -33,12 +33,13 @@ from imi.tasks.edit.batch import StepBatch
 from imi.training.caption import CaptionTraining
 from imi.training.edit import EditTraining
 from imi.training.generate import GenerateTraining
+from imi.training.sample import SampleTraining
 from imi.training.synthesize import SynthesizeTraining
 
 SAMPLE_ITEMS = 8
 # What differs per task (inputs, batches, dev scores, samples); the loop itself is shared.
 TASKS = {"edit": EditTraining(), "caption": CaptionTraining(), "generate": GenerateTraining(),
-         "synthesize": SynthesizeTraining()}
+         "synthesize": SynthesizeTraining(), "sample": SampleTraining()}
 
 
 def next_run_dir(root: Path, preset: str) -> Path:
@@ -259,7 +260,8 @@ class Trainer:
                         progress = {"phase": self.phase(self.step)}
                     progress["lr"] = self.lr_at(self.step - 1)
                     self.stats.report(self.step, {**mean, "images_per_s": rate, **progress})
-                    shown = {k: f"{mean[k]:.3f}" for k in self.recipe.progress}
+                    # A lazily applied term (R1 every few steps) may be missing from a short window.
+                    shown = {k: f"{mean[k]:.3f}" for k in self.recipe.progress if k in mean}
                     bar.set_postfix(**shown, img_s=f"{rate:.0f}")
                     tick, images, window = time.perf_counter(), 0, []
                 if self.step % cfg.sample_every == 0 or last:

@@ -10,14 +10,14 @@ from imi.core.images import normalize
 from imi.core.viz import colour_labels, columns_figure
 from imi.pipelines.synthesize import Synthesizer
 from imi.registry import DOMAINS
-from imi.tasks.synthesize.batch import MapStepBatch, one_hot
+from imi.tasks.synthesize.batch import UNKNOWN, MapStepBatch, one_hot
 from imi.tasks.synthesize.metrics import confusion, mean_iou
 from imi.training.edit import once_per_step
 
 
 def map_pictures(labels: torch.Tensor) -> torch.Tensor:
-    """Long maps ``(B, S, S)`` → uint8 ``(B, 3, S, S)`` in the label palette (for figures)."""
-    return torch.from_numpy(colour_labels(labels.numpy())).permute(0, 3, 1, 2).contiguous()
+    """Long maps ``(B, S, S)`` → uint8 ``(B, 3, S, S)`` in the label palette, unlabelled pixels white (figures)."""
+    return torch.from_numpy(colour_labels(labels.numpy(), blank=UNKNOWN)).permute(0, 3, 1, 2).contiguous()
 
 
 class SynthesizeTraining:
@@ -64,7 +64,7 @@ class SynthesizeTraining:
             b = trainer.dev_set.batch(np.arange(s, min(s + 128, n)))
             images = pipe.synthesize_tensors(b.labels, None if codes is None else codes[s : s + len(b)])
             conf += confusion(segment(images), b.labels, k)
-            if pipe.has_latent:
+            if pipe.can_encode:
                 again = pipe.synthesize_tensors(b.labels, pipe.encode(b.image, b.labels))
                 err.append((again.float() - b.image.float()).abs().mean((1, 2, 3)))
         trainer.model.train()
@@ -72,7 +72,11 @@ class SynthesizeTraining:
         return out | ({"val_rec": float(torch.cat(err).mean())} if err else {})
 
     def validation_score(self, trainer, items: int) -> float:
-        """1 − the dev mIoU: the checkpoint whose pictures follow their maps best is exported."""
+        """1 − the dev mIoU: the checkpoint whose pictures follow their maps best is exported. A recipe
+        that may not choose by labelled dev maps (``selects_by_dev = False``: the few-shot model knows K
+        labelled pairs only) scores −step: the last checkpoint is exported, the dev mIoU only logged."""
+        if not getattr(trainer.recipe, "selects_by_dev", True):
+            return -float(trainer.step)
         return 1.0 - self.dev_scores(trainer, items)["val_miou"]
 
     def save_samples(self, trainer, batch) -> None:
@@ -80,7 +84,7 @@ class SynthesizeTraining:
         trainer.model.eval()
         pipe, n = trainer.pipeline, len(batch)
         cols = [("map", map_pictures(batch.labels)), ("real", batch.image)]
-        if pipe.has_latent:
+        if pipe.can_encode:
             cols.append(("own codes", pipe.synthesize_tensors(batch.labels, pipe.encode(batch.image, batch.labels))))
         for seed in range(3 if pipe.has_latent else 1):
             cols.append((f"seed {seed}", pipe.synthesize_tensors(batch.labels, pipe.sample_codes(n, seed))))

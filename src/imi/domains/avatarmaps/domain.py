@@ -14,7 +14,7 @@ from imi.core.text import Tokenizer, Vocabulary
 from imi.domains.avatarmaps.analyze import analyze_synthesizer
 from imi.domains.avatarmaps.config import MapDataConfig
 from imi.domains.avatarmaps.data import CLASSES, AvatarMaps, item_at
-from imi.domains.avatarmaps.evaluate import evaluate_synthesizer, print_report
+from imi.domains.avatarmaps.evaluate import evaluate_synthesizer, print_report, realism_features
 from imi.domains.avatarmaps.segmenter import shipped_segmenter
 
 
@@ -85,8 +85,9 @@ DOMAIN = Domain(
     print_bench=print_bench,
     test_items=test_items,
     test_item=test_item,
-    tasks=("synthesize",),
+    tasks=("synthesize", "sample"),
     label_names={"classes": list(CLASSES)},
     segment=segment,
+    features=realism_features,
     demo={"test_map": test_map},
 )

@@ -123,6 +123,11 @@ def judge_features(judge, images: torch.Tensor) -> np.ndarray:
         return torch.cat([judge.body(x.float() / 255.0) for x in images.split(256)]).numpy()
 
 
+def realism_features(images: torch.Tensor) -> np.ndarray:
+    """The shipped avatar judge's features of uint8 ``(B, 3, 64, 64)`` pictures (FID's space)."""
+    return judge_features(load_avatar_recognizer(), images)
+
+
 def evaluate_synthesizer(
     synth,
     name: str,

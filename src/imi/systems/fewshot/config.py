@@ -1,0 +1,78 @@
+"""The few-shot synthesiser's settings (SPEC-semantic §2): a frozen style-based prior, prototypes of
+its features from K labelled pictures, and an encoder from maps (or scribbles) to W+."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from imi.core.config import at_least, check, finite
+
+
+@dataclass(frozen=True)
+class FewShotConfig:
+    """What the few-shot model is made of.
+
+    Attributes:
+        size, classes, vocab_size: the pictures' side, the label classes, the domain's tokenizer.
+        z_dim, w_dim, mapping_layers, mapping_lr, g_base, g_most: the prior's generator (must equal the
+            prior checkpoint's settings; :class:`imi.systems.stylegan.config.StyleGANConfig`).
+        prior: the prior checkpoint: a shipped name ("avatar-prior") or a folder path. It is read once,
+            when training starts; the few-shot checkpoint then carries the generator's weights.
+        shots: K, the labelled (picture, map) pairs: the first K of the train split (the data config's
+            ``train`` must be K, so a baseline on the same data sees the same pairs).
+        invert_steps: Adam steps of each labelled picture's inversion into W+.
+        temperature: the pseudo-labeller's softmax temperature over cosine similarities (its loss only).
+        enc_width: the map encoder's first width (doubling to 8 × at 4×4).
+        mix_from: the first W+ layer a seed's style replaces (the layers before it carry the layout the
+            encoder found; 64×64: 6 leaves the 4-32 px layers to the map).
+        truncation: how far a seed's style is pulled toward the mean w (1: not at all).
+        pseudo_batch: pseudo (map, W+) pairs drawn per step.
+        scribble: the share of pseudo maps turned into sparse scribbles (unlabelled pixels elsewhere).
+        lambda_w, lambda_img, lambda_seg: the encoder's losses: squared error on W+, L1 between its picture
+            and the pseudo pair's, and the pseudo-labeller's cross-entropy on its picture against the
+            (full) pseudo map.
+    """
+
+    size: int = 64
+    classes: int = 10
+    vocab_size: int = 14
+    z_dim: int = 128
+    w_dim: int = 128
+    mapping_layers: int = 4
+    mapping_lr: float = 0.01
+    g_base: int = 1024
+    g_most: int = 128
+    prior: str = "avatar-prior"
+    shots: int = 5
+    invert_steps: int = 500
+    temperature: float = 0.1
+    enc_width: int = 32
+    mix_from: int = 6
+    truncation: float = 0.7
+    pseudo_batch: int = 16
+    scribble: float = 0.5
+    lambda_w: float = 1.0
+    lambda_img: float = 1.0
+    lambda_seg: float = 1.0
+
+    def __post_init__(self) -> None:
+        finite(self)
+        power = self.size >= 8 and self.size & (self.size - 1) == 0
+        check(power, "size", f"must be a power of two ≥ 8, got {self.size}")
+        at_least(self, 2, "classes")
+        at_least(self, 1, "vocab_size", "z_dim", "w_dim", "mapping_layers", "g_base", "g_most", "shots", "invert_steps",
+                 "enc_width", "pseudo_batch")  # fmt: skip
+        at_least(self, 0, "lambda_w", "lambda_img", "lambda_seg")
+        check(self.temperature > 0, "temperature", f"must be > 0, got {self.temperature}")
+        check(0 <= self.scribble <= 1, "scribble", f"must be in [0, 1], got {self.scribble}")
+        check(0 <= self.truncation <= 1, "truncation", f"must be in [0, 1], got {self.truncation}")
+        check(1 <= self.mix_from <= self.num_ws, "mix_from", f"must be in [1, {self.num_ws}], got {self.mix_from}")
+        check(bool(self.prior), "prior", "must name the prior checkpoint")
+
+    @property
+    def num_ws(self) -> int:
+        """W+ layers of the generator: ``2·log2(size) − 2``."""
+        return 2 * (self.size.bit_length() - 1) - 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)

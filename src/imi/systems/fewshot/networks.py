@@ -1,0 +1,115 @@
+"""The few-shot synthesiser: the prior's generator (frozen), class prototypes of its features, and an
+encoder from a label map or scribble to W+."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from imi.nn.stylegan import StyleGenerator, project
+from imi.systems.fewshot.config import FewShotConfig
+from imi.systems.fewshot.prototypes import similarity
+
+
+class MapEncoder(nn.Module):
+    """A one-hot map with a "labelled" channel ``(B, K + 1, S, S)`` → W+ ``(B, num_ws, w_dim)``.
+
+    Four stride-2 conv stages take the map to 4×4 (pSp's idea, one level: every layer's style is read
+    from the whole layout, which stays in the flattened 4×4 grid rather than being pooled away); an MLP
+    gives the styles as offsets from the prior's mean w, so an untrained encoder draws the mean picture.
+    """
+
+    def __init__(self, classes: int, size: int, width: int, num_ws: int, w_dim: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(classes + 1, width, 3, padding=1), nn.LeakyReLU(0.2)]
+        c, s = width, size
+        while s > 4:
+            nxt = min(8 * width, 2 * c)
+            layers += [nn.Conv2d(c, nxt, 4, stride=2, padding=1), nn.GroupNorm(8, nxt), nn.LeakyReLU(0.2),
+                       nn.Conv2d(nxt, nxt, 3, padding=1), nn.LeakyReLU(0.2)]  # fmt: skip
+            c, s = nxt, s // 2
+        layers += [nn.Conv2d(c, 64, 1), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Linear(64 * 16, 512), nn.LeakyReLU(0.2), nn.Linear(512, num_ws * w_dim))
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+        self.num_ws, self.w_dim = num_ws, w_dim
+
+    def forward(self, onehot: torch.Tensor, w_avg: torch.Tensor) -> torch.Tensor:
+        known = onehot.sum(1, keepdim=True)  # 1 where a pixel is labelled, 0 in a scribble's blanks
+        x = self.body(torch.cat([onehot, known], 1)).flatten(1)
+        return w_avg + self.head(x).view(-1, self.num_ws, self.w_dim)
+
+
+class FewShot(nn.Module):
+    """A synthesis model (:class:`imi.tasks.synthesize.model.MapModel`) of one global code: the seed.
+
+    ``code_shape`` is ``(1, 1, z_dim)``: a code is a latent z of the prior, whose (truncated) style
+    replaces layers ``mix_from`` on of the encoder's W+ — the colours and details — while the encoder's
+    earlier layers keep the layout. Buffers ``prototypes`` ``(K, D)`` and ``present`` ``(K,)`` are set
+    by the recipe's preparation (from the K examples) and shipped with the weights, with the examples'
+    maps and W+ (``example_labels``, ``example_ws``).
+    """
+
+    encodes_looks = False  # a picture's look is its seed; there is no encoder of looks to copy one
+    accepts_scribbles = True  # maps may leave pixels unlabelled (label UNKNOWN)
+
+    def __init__(self, config: FewShotConfig):
+        super().__init__()
+        self.config = c = config
+        self.generator = StyleGenerator(c.size, c.z_dim, c.w_dim, c.mapping_layers, c.mapping_lr, c.g_base, c.g_most)
+        self.generator.requires_grad_(False)
+        self.encoder = MapEncoder(c.classes, c.size, c.enc_width, self.generator.num_ws, c.w_dim)
+        self.register_buffer("prototypes", torch.zeros(c.classes, self.generator.feature_dim))
+        self.register_buffer("present", torch.zeros(c.classes, dtype=torch.bool))
+        # The K examples as the model was given them: exact maps and their inversions into W+.
+        self.register_buffer("example_labels", torch.zeros(c.shots, c.size, c.size, dtype=torch.uint8))
+        self.register_buffer("example_ws", torch.zeros(c.shots, self.generator.num_ws, c.w_dim))
+
+    @property
+    def code_shape(self) -> tuple[int, int, int]:
+        return (1, 1, self.config.z_dim)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.generator.eval()  # frozen: always in inference mode
+        return self
+
+    def ws(self, onehot: torch.Tensor, codes: torch.Tensor | None) -> torch.Tensor:
+        """W+ of one-hot maps ``(B, K, S, S)`` (all-zero columns: unlabelled) and codes ``(B, 1, 1, z_dim)``."""
+        ws = self.encoder(onehot, self.generator.w_avg)
+        if codes is None:
+            return ws
+        w = self.generator.w(codes.reshape(len(codes), -1), self.config.truncation)
+        m = self.config.mix_from
+        return torch.cat([ws[:, :m], w[:, None].expand(-1, ws.shape[1] - m, -1)], 1)
+
+    def generate(self, onehot: torch.Tensor, codes: torch.Tensor | None) -> torch.Tensor:
+        """Float ``(B, 3, S, S)`` in about [-1, 1]."""
+        return self.generator.synthesis(self.ws(onehot, codes))
+
+    def pseudo_logits(self, ws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(picture, cosine similarity to each prototype (B, K, S, S))`` of W+ ``ws``."""
+        image, feats = self.generator.synthesis(ws, features=True)
+        return image, similarity(feats, self.prototypes, self.present, self.generator.synthesis.widths, image.shape[-1])
+
+    def pseudo_labels(self, ws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(picture (B, 3, S, S), its pseudo-label map (B, S, S))``: the nearest prototype per pixel."""
+        image, sim = self.pseudo_logits(ws)
+        return image, sim.argmax(1)
+
+    def label_pictures(self, images: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real pictures float ``(B, 3, S, S)`` in [-1, 1] → ``(pseudo-label maps (B, S, S), inversion error
+        (B,) in 0-255)``: each is inverted into W+ (``steps`` Adam steps) and labelled by the prototypes."""
+        ws, err = project(self.generator, images, steps)
+        with torch.no_grad():
+            return self.pseudo_labels(ws)[1], err
+
+    def load_prior(self, weights: dict[str, torch.Tensor]) -> None:
+        """The prior checkpoint's averaged generator (``ema.*`` keys) into ``generator``; strict."""
+        own = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}
+        self.generator.load_state_dict(own, strict=True)
+
+    def inference_state(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.state_dict().items()}
+
