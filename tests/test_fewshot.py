@@ -82,8 +82,9 @@ def test_the_few_shot_run_prepares_prototypes_from_its_k_examples(few_run, cache
     maps, pictures = synth.examples
     exact = [item_at(MapDataConfig(train=2, cache_dir=cache_dir), "train", i)[1] for i in range(2)]
     assert np.array_equal(maps, np.stack(exact)) and pictures.shape == (2, 64, 64, 3)
-    present = synth.model.present.numpy()
-    assert np.array_equal(present, np.isin(np.arange(10), np.unique(maps)))  # a prototype per class shown
+    present = synth.model.present.numpy()  # (classes, examples): a prototype per class each example shows
+    assert present.shape == (10, 2)
+    assert all(np.array_equal(present[:, j], np.isin(np.arange(10), np.unique(maps[j]))) for j in range(2))
 
 
 def test_prototypes_label_the_examples_they_were_built_from():
@@ -95,7 +96,8 @@ def test_prototypes_label_the_examples_they_were_built_from():
     labels[1, 6:, 6:] = 2
     feats = [torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float() + 0.1]  # one "resolution"
     protos, present = build_prototypes(upsampled_blocks(feats, 8), labels, 4, [4])
-    assert present.tolist() == [True, True, True, False] and torch.all(protos[3] == 0)
+    assert present.tolist() == [[True, True], [True, True], [False, True], [False, False]]
+    assert protos.shape == (4, 2, 4) and torch.all(protos[3] == 0) and torch.all(protos[2, 0] == 0)
     sim = similarity(feats, protos, present, [4], 8)
     assert torch.equal(sim.argmax(1), labels) and torch.isinf(sim[:, 3]).all()
 
@@ -152,7 +154,7 @@ def test_the_encoder_learns_to_follow_pseudo_maps(prior_run):
     assert all(torch.equal(v, model.generator.state_dict()[k]) for k, v in frozen.items())  # the prior stays
 
 
-def test_the_pipeline_takes_scribbles_and_refuses_bad_ones(few_run):
+def test_the_pipeline_takes_scribbles_and_refuses_bad_ones(few_run, tmp_path):
     from imi.pipelines.synthesize import Synthesizer
 
     synth = Synthesizer.from_pretrained(few_run / "best")
@@ -169,6 +171,10 @@ def test_the_pipeline_takes_scribbles_and_refuses_bad_ones(few_run):
         synth.transfer(a, "hair", np.zeros((64, 64, 3), np.uint8), sketch)
     labels, err = synth.pseudo_label(torch.zeros(2, 3, 64, 64, dtype=torch.uint8), steps=2)
     assert labels.shape == (2, 64, 64) and err.shape == (2,)
+    result = CliRunner().invoke(app, ["analyze", str(few_run / "best"), "--out", str(tmp_path / "an")])
+    assert result.exit_code == 0, result.output  # the look is the seed: no transfer figure, the others drawn
+    drawn = {p.name for p in (tmp_path / "an").glob("*.png")}
+    assert {"resample.png", "layers.png"} <= drawn and "transfer.png" not in drawn
 
 
 def test_a_full_data_model_has_no_examples_or_scribbles(tmp_path):

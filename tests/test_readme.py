@@ -39,6 +39,16 @@ MAP_TINY = (
     "--data.train 16 --data.dev 4 --data.test 4 --data.cache_dir cache --model.ngf 4 --model.nef 4 --model.ndf 4 "
     "--model.norm_hidden 8 --train.max_steps 2 --train.batch_size 4 --train.val_items 4 --train.checkpoint_every 2"
 )
+PRIOR_TINY = (
+    "--data.train 16 --data.dev 4 --data.test 4 --data.cache_dir cache --model.g_base 64 --model.g_most 8 "
+    "--model.d_base 64 --model.d_most 8 --train.max_steps 2 --train.batch_size 4 --train.val_items 4 "
+    "--train.checkpoint_every 2"
+)
+FEW_TINY = (
+    "--data.dev 4 --data.test 4 --data.cache_dir cache --model.invert_steps 2 --model.pseudo_batch 2 "
+    "--model.enc_width 8 --train.max_steps 2 --train.val_items 4 --train.checkpoint_every 2"
+)
+COMPARE_TINY = "--limit 4 --pseudo-items 2 --invert-steps 2 --out runs/compare-tiny"
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
     # the two set-up commands: CI runs the second (.ci/run); the first serves the demo
@@ -74,6 +84,16 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
         "it renders the 42,000 label maps first (25 min); the segmenter's tests train it on a small cache",
     ),
     "imi train --preset avatar-maps": MAP_TINY,
+    "imi sample avatar-prior --n 32 --truncation 0.7 --out prior.png": "",
+    "imi synthesize avatar-maps-k5 --item 3 --scribble --out scribble.png": "",
+    "imi fewshot compare avatar-maps-k1 avatar-maps-k5 avatar-maps": COMPARE_TINY,
+    "imi train --preset avatar-prior --export src/imi/checkpoints/avatar-prior": PRIOR_TINY,
+    "imi train --preset avatar-maps-k5 --export src/imi/checkpoints/avatar-maps-k5": FEW_TINY,
+    "imi train --preset avatar-maps-k5-spade --run-dir runs/k5-spade": (
+        "--data.dev 4 --data.test 4 --data.cache_dir cache --model.ngf 4 --model.nef 4 --model.ndf 4 "
+        "--model.norm_hidden 8 --train.max_steps 2 --train.checkpoint_every 2"
+    ),
+    "imi fewshot compare avatar-maps-k5 runs/k5-spade avatar-maps": COMPARE_TINY,
     "imi bench avatar-maps --minutes 15": f"--minutes 0.005 {MAP_TINY}",
     'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",

@@ -83,16 +83,17 @@ def analyze_synthesizer(synth, checkpoint: str, run_dir: Path | None, out: Path)
             moved[:, layer, part] = fresh[:, layer, part]
             cols.append((f"hair, layer {layer}", synth.synthesize_tensors(b.labels, moved)))
         figures.append(columns_figure(cols, out / "layers.png", f"{checkpoint}: the hair's code at one layer"))
-        ref = np.roll(np.arange(rows), -1)
-        theirs = synth.encode(b.image[ref], b.labels[ref])
-        moved = codes.clone()
-        for cls in ("clothing", "hair"):
-            k = synth.class_index(cls)
-            part = slice(k, k + 1) if moved.shape[2] > 1 else slice(None)
-            moved[:, :, part] = theirs[:, :, part]
-        cols = [("map", _maps(b.labels)), ("drawn", base), ("reference", b.image[ref]),
-                ("its clothes + hair", synth.synthesize_tensors(b.labels, moved))]  # fmt: skip
-        figures.append(columns_figure(cols, out / "transfer.png", f"{checkpoint}: a part's look copied"))
+        if synth.can_encode:  # a few-shot model's look is its seed: there is no look to copy
+            ref = np.roll(np.arange(rows), -1)
+            theirs = synth.encode(b.image[ref], b.labels[ref])
+            moved = codes.clone()
+            for cls in ("clothing", "hair"):
+                k = synth.class_index(cls)
+                part = slice(k, k + 1) if moved.shape[2] > 1 else slice(None)
+                moved[:, :, part] = theirs[:, :, part]
+            cols = [("map", _maps(b.labels)), ("drawn", base), ("reference", b.image[ref]),
+                    ("its clothes + hair", synth.synthesize_tensors(b.labels, moved))]  # fmt: skip
+            figures.append(columns_figure(cols, out / "transfer.png", f"{checkpoint}: a part's look copied"))
     else:
         cols = [("map", _maps(b.labels)), ("real", b.image), ("drawn", base)]
         figures.append(columns_figure(cols, out / "resample.png", f"{checkpoint}: no latent, one picture per map"))

@@ -22,7 +22,7 @@ class FewShotConfig:
             ``train`` must be K, so a baseline on the same data sees the same pairs).
         invert_steps: Adam steps of each labelled picture's inversion into W+.
         temperature: the pseudo-labeller's softmax temperature over cosine similarities (its loss only).
-        enc_width: the map encoder's first width (doubling to 8 × at 4×4).
+        enc_width: the map encoder's first width (doubling per stage up to 4 ×).
         mix_from: the first W+ layer a seed's style replaces (the layers before it carry the layout the
             encoder found; 64×64: 6 leaves the 4-32 px layers to the map).
         truncation: how far a seed's style is pulled toward the mean w (1: not at all).

@@ -24,7 +24,7 @@ class MapEncoder(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(classes + 1, width, 3, padding=1), nn.LeakyReLU(0.2)]
         c, s = width, size
         while s > 4:
-            nxt = min(8 * width, 2 * c)
+            nxt = min(4 * width, 2 * c)
             layers += [nn.Conv2d(c, nxt, 4, stride=2, padding=1), nn.GroupNorm(8, nxt), nn.LeakyReLU(0.2),
                        nn.Conv2d(nxt, nxt, 3, padding=1), nn.LeakyReLU(0.2)]  # fmt: skip
             c, s = nxt, s // 2
@@ -46,7 +46,8 @@ class FewShot(nn.Module):
 
     ``code_shape`` is ``(1, 1, z_dim)``: a code is a latent z of the prior, whose (truncated) style
     replaces layers ``mix_from`` on of the encoder's W+ — the colours and details — while the encoder's
-    earlier layers keep the layout. Buffers ``prototypes`` ``(K, D)`` and ``present`` ``(K,)`` are set
+    earlier layers keep the layout. Buffers ``prototypes`` ``(classes, shots, D)`` and ``present``
+    ``(classes, shots)`` (one prototype per class per example showing it) are set
     by the recipe's preparation (from the K examples) and shipped with the weights, with the examples'
     maps and W+ (``example_labels``, ``example_ws``).
     """
@@ -60,8 +61,8 @@ class FewShot(nn.Module):
         self.generator = StyleGenerator(c.size, c.z_dim, c.w_dim, c.mapping_layers, c.mapping_lr, c.g_base, c.g_most)
         self.generator.requires_grad_(False)
         self.encoder = MapEncoder(c.classes, c.size, c.enc_width, self.generator.num_ws, c.w_dim)
-        self.register_buffer("prototypes", torch.zeros(c.classes, self.generator.feature_dim))
-        self.register_buffer("present", torch.zeros(c.classes, dtype=torch.bool))
+        self.register_buffer("prototypes", torch.zeros(c.classes, c.shots, self.generator.feature_dim))
+        self.register_buffer("present", torch.zeros(c.classes, c.shots, dtype=torch.bool))
         # The K examples as the model was given them: exact maps and their inversions into W+.
         self.register_buffer("example_labels", torch.zeros(c.shots, c.size, c.size, dtype=torch.uint8))
         self.register_buffer("example_ws", torch.zeros(c.shots, self.generator.num_ws, c.w_dim))

@@ -77,7 +77,7 @@ class FewShotRecipe(MapRecipe):
         return {
             "inversion_error": float(err.mean()),  # mean absolute error, 0-255
             "shots_pseudo_miou": mean_iou(confusion(fit, b.labels, c.classes)),  # the prototypes on their own examples
-            "classes_seen": float(present.sum()),
+            "classes_seen": float(present.any(1).sum()),
         }
 
     def draw(self, model, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
