@@ -82,9 +82,9 @@ def test_the_few_shot_run_prepares_prototypes_from_its_k_examples(few_run, cache
     maps, pictures = synth.examples
     exact = [item_at(MapDataConfig(train=2, cache_dir=cache_dir), "train", i)[1] for i in range(2)]
     assert np.array_equal(maps, np.stack(exact)) and pictures.shape == (2, 64, 64, 3)
-    present = synth.model.present.numpy()  # (classes, examples): a prototype per class each example shows
-    assert present.shape == (10, 2)
-    assert all(np.array_equal(present[:, j], np.isin(np.arange(10), np.unique(maps[j]))) for j in range(2))
+    present = synth.model.present.numpy().reshape(10, 2, 4)  # (classes, examples, clusters)
+    assert all(np.array_equal(present[:, j].any(1), np.isin(np.arange(10), np.unique(maps[j]))) for j in range(2))
+    assert present[0].all()  # the background covers hundreds of pixels: four clusters from each example
 
 
 def test_prototypes_label_the_examples_they_were_built_from():
@@ -122,7 +122,7 @@ def test_scribbles_keep_strokes_inside_their_parts_and_every_part():
 
 
 def test_the_encoder_learns_to_follow_pseudo_maps(prior_run):
-    """A tiny, seeded problem: 40 steps of the recipe lower its pseudo-labeller loss on fixed draws."""
+    """A tiny, seeded problem: 80 steps of the recipe lower its losses on fixed draws."""
     from imi.core.config import TrainConfig
     from imi.core.distributed import setup
     from imi.domains.avatarmaps.config import MapDataConfig
@@ -147,7 +147,7 @@ def test_the_encoder_learns_to_follow_pseudo_maps(prior_run):
 
     start = losses()
     rng = torch.Generator().manual_seed(0)
-    for _ in range(40):
+    for _ in range(80):
         recipe.step(model, None, train, opts, rng, dist)
     end = losses()  # on the same fixed draws: nearer the pairs' W+, and its pictures follow their maps better
     assert end["w"] < 0.85 * start["w"] and end["seg"] < 0.9 * start["seg"]
@@ -169,6 +169,11 @@ def test_the_pipeline_takes_scribbles_and_refuses_bad_ones(few_run, tmp_path):
         synth.synthesize(np.full((64, 64), 12, np.uint8))
     with pytest.raises(ImiError, match="no encoder of looks"):
         synth.transfer(a, "hair", np.zeros((64, 64, 3), np.uint8), sketch)
+    maps = torch.from_numpy(sketch.astype(np.int64))[None].expand(2, -1, -1)
+    refined = synth.refine_tensors(maps, synth.sample_codes(2, 0), steps=3)
+    assert refined.shape == (2, 3, 64, 64) and refined.dtype == torch.uint8
+    with pytest.raises(ImiError, match="steps"):
+        synth.refine_tensors(maps, None, steps=0)
     labels, err = synth.pseudo_label(torch.zeros(2, 3, 64, 64, dtype=torch.uint8), steps=2)
     assert labels.shape == (2, 64, 64) and err.shape == (2,)
     result = CliRunner().invoke(app, ["analyze", str(few_run / "best"), "--out", str(tmp_path / "an")])
@@ -184,6 +189,8 @@ def test_a_full_data_model_has_no_examples_or_scribbles(tmp_path):
     assert not synth.accepts_scribbles and synth.can_encode
     with pytest.raises(ImiError, match="whole split"):
         _ = synth.examples
+    with pytest.raises(ImiError, match="no refinement"):
+        synth.refine_tensors(torch.zeros(1, 64, 64, dtype=torch.long), None)
     with pytest.raises(ImiError, match="label values"):
         synth.synthesize(np.full((64, 64), UNKNOWN, np.uint8))
 
@@ -191,13 +198,15 @@ def test_a_full_data_model_has_no_examples_or_scribbles(tmp_path):
 def test_imi_fewshot_compare_and_synthesize_a_scribble(few_run, prior_run, tmp_path):
     out = tmp_path / "cmp"
     args = ["fewshot", "compare", str(few_run / "best"), "avatar-maps", "--prior", str(prior_run / "best"),
-            "--limit", "4", "--pseudo-items", "2", "--invert-steps", "2", "--out", str(out)]  # fmt: skip
+            "--limit", "4", "--pseudo-items", "2", "--invert-steps", "2", "--refine-steps", "2",
+            "--out", str(out)]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "compare.json").read_text())
     few, full = doc["rows"][str(few_run / "best")], doc["rows"]["avatar-maps"]
     assert few["labelled"] == 2 and full["labelled"] == 40_000 and 0 <= few["pseudo"]["pseudo_miou"] <= 1
-    assert "pseudo" not in full and np.isfinite(doc["prior"]["fid_truncation_0.7"])
+    assert few["refinement"]["steps"] == 2 and 0 <= few["refinement"]["miou_refined"] <= 1
+    assert "pseudo" not in full and "refinement" not in full and np.isfinite(doc["prior"]["fid_truncation_0.7"])
     assert "Few-shot synthesis on 4 test maps" in result.output
     result = CliRunner().invoke(app, ["fewshot", "compare"])
     assert result.exit_code != 0

@@ -48,7 +48,7 @@ FEW_TINY = (
     "--data.dev 4 --data.test 4 --data.cache_dir cache --model.invert_steps 2 --model.pseudo_batch 2 "
     "--model.enc_width 8 --train.max_steps 2 --train.val_items 4 --train.checkpoint_every 2"
 )
-COMPARE_TINY = "--limit 4 --pseudo-items 2 --invert-steps 2 --out runs/compare-tiny"
+COMPARE_TINY = "--limit 4 --pseudo-items 2 --invert-steps 2 --refine-steps 2 --out runs/compare-tiny"
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
     # the two set-up commands: CI runs the second (.ci/run); the first serves the demo

@@ -4,6 +4,7 @@
     python tools/screenshot_demo.py --caption --out docs/demo-caption.png
     python tools/screenshot_demo.py --generate "a woman is reading" --out docs/demo-generate.png
     python tools/screenshot_demo.py --synthesize --out docs/demo-synthesize.png
+    python tools/screenshot_demo.py --scribble --out docs/demo-scribble.png
 
 Starts the demo on the shipped checkpoints and follows the newcomer's path of
 tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
@@ -12,7 +13,8 @@ tests/test_app.py::test_a_newcomers_first_minute on them: a blank canvas,
 it photographs the caption tab instead: a test grid, its caption under the code (1.5, 0, 0),
 six captions under fresh codes, and what that code names over the test split; with ``--generate``
 the generate tab: a random test scene as context, the sentence, the three stages and what was read;
-with ``--synthesize`` the label-map tab: a test map drawn, then the hair's look resampled.
+with ``--synthesize`` the label-map tab: a test map drawn, then the hair's look resampled; with
+``--scribble`` the few-shot tab: a test avatar's strokes drawn, with the K examples beside them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--caption", action="store_true", help="photograph the caption tab")
     parser.add_argument("--generate", default=None, help="photograph the generate tab with this sentence")
     parser.add_argument("--synthesize", action="store_true", help="photograph the label-map tab")
+    parser.add_argument("--scribble", action="store_true", help="photograph the few-shot scribble tab")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,9 +48,9 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url)
-            if args.caption or args.generate or args.synthesize:
-                if args.synthesize:
-                    synthesize_tab(page, args.out)
+            if args.caption or args.generate or args.synthesize or args.scribble:
+                if args.synthesize or args.scribble:
+                    (synthesize_tab if args.synthesize else scribble_tab)(page, args.out)
                 else:
                     caption_tab(page, args.out) if args.caption else generate_tab(page, args.out, args.generate)
                 browser.close()
@@ -105,6 +108,17 @@ def synthesize_tab(page, out: str) -> None:
     page.wait_for_timeout(1500)
     page.locator("#synth-resample").click()
     expect(status).to_contain_text("new look for the hair", timeout=60_000)
+    page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 760})
+    print(f"wrote {out}")
+
+
+def scribble_tab(page, out: str) -> None:
+    page.get_by_role("tab", name="few-shot scribbles").click()
+    status = page.locator("#few-status")
+    expect(status).to_contain_text("few strokes", timeout=120_000)
+    page.locator("#few-strokes").click()  # drawn while the tab shows: the editor's canvas sizes itself
+    expect(status).to_contain_text("few strokes", timeout=60_000)
+    page.wait_for_timeout(1500)
     page.screenshot(path=out, full_page=True, clip={"x": 0, "y": 90, "width": 1400, "height": 760})
     print(f"wrote {out}")
 

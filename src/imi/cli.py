@@ -590,6 +590,7 @@ def fewshot_compare(
     limit: Annotated[int | None, typer.Option(help="The first N test maps (default: all).")] = None,
     pseudo_items: Annotated[int, typer.Option(help="Test renders a few-shot model pseudo-labels.")] = 100,
     invert_steps: Annotated[int, typer.Option(help="Adam steps of each inversion.")] = 300,
+    refine_steps: Annotated[int, typer.Option(help="Steps of the optional refinement by inversion (0: none).")] = 20,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("runs/fewshot-compare"),
     seed: Annotated[int, typer.Option(help="Seed of the looks.")] = 0,
 ) -> None:
@@ -600,9 +601,9 @@ def fewshot_compare(
 
     if limit is not None and limit < 2:
         raise ImiError(f"--limit must be at least 2, got {limit}")
-    if not 1 <= pseudo_items <= 1000 or not 1 <= invert_steps <= 10_000:
-        raise ImiError("--pseudo-items must be in [1, 1000] and --invert-steps in [1, 10000]")
-    doc, folder = compare(models, prior or None, limit, pseudo_items, invert_steps, out, seed)
+    if not 1 <= pseudo_items <= 1000 or not 1 <= invert_steps <= 10_000 or not 0 <= refine_steps <= 1000:
+        raise ImiError("--pseudo-items must be in [1, 1000], --invert-steps in [1, 10000], --refine-steps in [0, 1000]")
+    doc, folder = compare(models, prior or None, limit, pseudo_items, invert_steps, refine_steps, out, seed)
     print_compare(doc, console)
     console.print(f"wrote {folder / 'compare.json'}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from imi.core.errors import ImiError
 from imi.core.report import provenance, write_metrics
-from imi.domains.avatarmaps.fewshot import prior_scores, pseudo_label_scores
+from imi.domains.avatarmaps.fewshot import prior_scores, pseudo_label_scores, refinement_scores
 from imi.pipelines.prior import StylePrior
 from imi.pipelines.synthesize import Synthesizer
 from imi.registry import DOMAINS
@@ -19,6 +19,7 @@ def compare(
     limit: int | None = None,
     pseudo_items: int = 100,
     invert_steps: int = 300,
+    refine_steps: int = 20,
     out: Path = Path("runs/fewshot-compare"),
     seed: int = 0,
     progress: bool = True,
@@ -27,8 +28,9 @@ def compare(
 
     Each row: the domain's evaluation summary (mIoU by the segmenter, shape attributes, diversity, FID),
     how many labelled pairs the model learnt from, and for a few-shot model its pseudo-labels of
-    ``pseudo_items`` test renders against their exact maps. ``prior``: also the prior's FID and inversion
-    error.
+    ``pseudo_items`` test renders against their exact maps, and the mIoU of its pictures of the first
+    ``pseudo_items`` test maps with and without ``refine_steps`` of refinement by inversion (0: none).
+    ``prior``: also the prior's FID and inversion error.
     """
     if not models:
         raise ImiError("name at least one synthesis model to compare")
@@ -48,6 +50,8 @@ def compare(
         row = {"variant": synth.config.variant, "labelled": data.train, **doc["summary"], "classes": doc["classes"]}
         if hasattr(synth.model, "label_pictures"):
             row["pseudo"] = pseudo_label_scores(synth, data, pseudo_items, invert_steps)
+        if refine_steps and hasattr(synth.model, "refine"):
+            row["refinement"] = refinement_scores(synth, data, pseudo_items, refine_steps, seed)
         rows[name] = row
     first = next(iter(synths.values()))
     doc = {"items": limit or first.config.data.test, "seed": seed, "rows": rows, "prior_name": prior}

@@ -158,6 +158,18 @@ class Synthesizer:
         labels, err = self.model.label_pictures(x, steps)
         return labels.cpu(), err.cpu()
 
+    def refine_tensors(self, labels: torch.Tensor, codes: torch.Tensor | None, steps: int = 20) -> torch.Tensor:
+        """A few-shot model's pictures of long maps ``(B, S, S)`` (scribbles allowed) refined by inversion:
+        its W+ layout layers optimised ``steps`` Adam steps toward its pseudo-labeller's agreement with the
+        map. uint8 ``(B, 3, S, S)``; slower than :meth:`synthesize_tensors` by about ``steps`` backward passes."""
+        if not hasattr(self.model, "refine"):
+            raise ImiError(f"this model (variant {self.config.variant}) has no refinement by inversion")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 1000:
+            raise ImiError(f"steps must be an integer in [1, 1000], got {steps!r:.40}")
+        onehot = one_hot(labels, len(self.classes), unknown=self.accepts_scribbles).to(self.device)
+        out = self.model.refine(onehot, None if codes is None else codes.to(self.device), steps)
+        return denormalize(out, "tanh").cpu()
+
     # -- codes --------------------------------------------------------------------------------
 
     def sample_codes(self, n: int, seed: int) -> torch.Tensor | None:

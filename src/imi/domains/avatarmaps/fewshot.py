@@ -50,6 +50,20 @@ def pseudo_label_scores(synth, data: MapDataConfig, n: int, steps: int, batch_si
     }
 
 
+def refinement_scores(synth, data: MapDataConfig, n: int, steps: int, seed: int = 0) -> dict:
+    """The segmenter's mIoU on the first ``n`` test maps, drawn by the encoder alone and refined by
+    inversion (``steps`` steps), the same codes."""
+    b = _head(data, "test", n)
+    codes = synth.sample_codes(len(b), seed)
+    segmenter, k = shipped_segmenter(), len(CLASSES)
+    plain, refined = np.zeros((k, k), np.int64), np.zeros((k, k), np.int64)
+    for s in range(0, len(b), 50):
+        labels = b.labels[s : s + 50]
+        plain += confusion(segmenter.read(synth.synthesize_tensors(labels, codes[s : s + 50])), labels, k)
+        refined += confusion(segmenter.read(synth.refine_tensors(labels, codes[s : s + 50], steps)), labels, k)
+    return {"items": len(b), "steps": steps, "miou": mean_iou(plain), "miou_refined": mean_iou(refined)}
+
+
 def prior_scores(prior, data: MapDataConfig, n: int, steps: int, seed: int = 0) -> dict:
     """The prior's realism (FID in the avatar judge's space) and inversion error on ``n`` test renders."""
     test, dev = _head(data, "test", n), _head(data, "dev", n)
@@ -68,12 +82,14 @@ def print_compare(doc: dict, console) -> None:
     from rich.table import Table
 
     table = Table(title=f"Few-shot synthesis on {doc['items']} test maps (seed {doc['seed']})")
-    for col in ("model", "variant", "labelled pairs", "mIoU", "shape attrs", "diversity", "FID", "pseudo mIoU"):
+    for col in ("model", "variant", "labelled pairs", "mIoU", "refined", "shape attrs", "diversity", "FID",
+                "pseudo mIoU"):  # fmt: skip
         table.add_column(col, justify="right")
     for name, r in doc["rows"].items():
-        pseudo = r.get("pseudo")
-        table.add_row(name, r["variant"], f"{r['labelled']:,}", f"{r['miou']:.3f}", f"{r['shape_attributes']:.1%}",
-                      f"{r['diversity']:.1f}", f"{r['fid']:.0f}",
+        pseudo, ref = r.get("pseudo"), r.get("refinement")
+        table.add_row(name, r["variant"], f"{r['labelled']:,}", f"{r['miou']:.3f}",
+                      "–" if ref is None else f"{ref['miou']:.3f} → {ref['miou_refined']:.3f}",
+                      f"{r['shape_attributes']:.1%}", f"{r['diversity']:.1f}", f"{r['fid']:.0f}",
                       "–" if pseudo is None else f"{pseudo['pseudo_miou']:.3f}")  # fmt: skip
     console.print(table)
     if doc.get("prior"):

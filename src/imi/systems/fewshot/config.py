@@ -22,6 +22,9 @@ class FewShotConfig:
             ``train`` must be K, so a baseline on the same data sees the same pairs).
         invert_steps: Adam steps of each labelled picture's inversion into W+.
         temperature: the pseudo-labeller's softmax temperature over cosine similarities (its loss only).
+        per_class: prototypes per class per example (k-means clusters of its labelled pixels' features).
+        first_vote, last_vote: the generator resolutions whose features vote in the pseudo-labeller, by
+            index (0 = 4×4, 1 = 8×8, … ``log2(size) − 2`` = the picture's own); both included.
         enc_width: the map encoder's first width (doubling per stage up to 4 ×).
         mix_from: the first W+ layer a seed's style replaces (the layers before it carry the layout the
             encoder found; 64×64: 6 leaves the 4-32 px layers to the map).
@@ -46,6 +49,9 @@ class FewShotConfig:
     shots: int = 5
     invert_steps: int = 500
     temperature: float = 0.1
+    per_class: int = 4
+    first_vote: int = 1
+    last_vote: int = 3
     enc_width: int = 32
     mix_from: int = 6
     truncation: float = 0.7
@@ -60,14 +66,18 @@ class FewShotConfig:
         power = self.size >= 8 and self.size & (self.size - 1) == 0
         check(power, "size", f"must be a power of two ≥ 8, got {self.size}")
         at_least(self, 2, "classes")
-        at_least(self, 1, "vocab_size", "z_dim", "w_dim", "mapping_layers", "g_base", "g_most", "shots", "invert_steps",
-                 "enc_width", "pseudo_batch")  # fmt: skip
+        at_least(self, 1, "vocab_size", "z_dim", "w_dim", "mapping_layers", "g_base", "g_most", "shots", "per_class",
+                 "invert_steps", "enc_width", "pseudo_batch")  # fmt: skip
         at_least(self, 0, "lambda_w", "lambda_img", "lambda_seg")
         check(self.temperature > 0, "temperature", f"must be > 0, got {self.temperature}")
         check(0 <= self.scribble <= 1, "scribble", f"must be in [0, 1], got {self.scribble}")
         check(0 <= self.truncation <= 1, "truncation", f"must be in [0, 1], got {self.truncation}")
         check(1 <= self.mix_from <= self.num_ws, "mix_from", f"must be in [1, {self.num_ws}], got {self.mix_from}")
         check(bool(self.prior), "prior", "must name the prior checkpoint")
+        top = self.size.bit_length() - 3
+        ok = 0 <= self.first_vote <= self.last_vote <= top
+        got = f"{self.first_vote}, {self.last_vote}"
+        check(ok, "first_vote", f"and last_vote must satisfy 0 ≤ first_vote ≤ last_vote ≤ {top}, got {got}")
 
     @property
     def num_ws(self) -> int:

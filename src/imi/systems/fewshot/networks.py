@@ -4,6 +4,7 @@ encoder from a label map or scribble to W+."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from imi.nn.stylegan import StyleGenerator, project
@@ -46,8 +47,8 @@ class FewShot(nn.Module):
 
     ``code_shape`` is ``(1, 1, z_dim)``: a code is a latent z of the prior, whose (truncated) style
     replaces layers ``mix_from`` on of the encoder's W+ — the colours and details — while the encoder's
-    earlier layers keep the layout. Buffers ``prototypes`` ``(classes, shots, D)`` and ``present``
-    ``(classes, shots)`` (one prototype per class per example showing it) are set
+    earlier layers keep the layout. Buffers ``prototypes`` ``(classes, shots · per_class, D)`` and ``present``
+    (up to ``per_class`` prototypes per class from each example showing it) are set
     by the recipe's preparation (from the K examples) and shipped with the weights, with the examples'
     maps and W+ (``example_labels``, ``example_ws``).
     """
@@ -61,8 +62,11 @@ class FewShot(nn.Module):
         self.generator = StyleGenerator(c.size, c.z_dim, c.w_dim, c.mapping_layers, c.mapping_lr, c.g_base, c.g_most)
         self.generator.requires_grad_(False)
         self.encoder = MapEncoder(c.classes, c.size, c.enc_width, self.generator.num_ws, c.w_dim)
-        self.register_buffer("prototypes", torch.zeros(c.classes, c.shots, self.generator.feature_dim))
-        self.register_buffer("present", torch.zeros(c.classes, c.shots, dtype=torch.bool))
+        self.votes = slice(c.first_vote, c.last_vote + 1)  # the resolutions whose features vote
+        self.vote_widths = self.generator.synthesis.widths[self.votes]
+        slots = c.shots * c.per_class  # per class: up to per_class prototypes from each example
+        self.register_buffer("prototypes", torch.zeros(c.classes, slots, sum(self.vote_widths)))
+        self.register_buffer("present", torch.zeros(c.classes, slots, dtype=torch.bool))
         # The K examples as the model was given them: exact maps and their inversions into W+.
         self.register_buffer("example_labels", torch.zeros(c.shots, c.size, c.size, dtype=torch.uint8))
         self.register_buffer("example_ws", torch.zeros(c.shots, self.generator.num_ws, c.w_dim))
@@ -92,12 +96,35 @@ class FewShot(nn.Module):
     def pseudo_logits(self, ws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(picture, cosine similarity to each prototype (B, K, S, S))`` of W+ ``ws``."""
         image, feats = self.generator.synthesis(ws, features=True)
-        return image, similarity(feats, self.prototypes, self.present, self.generator.synthesis.widths, image.shape[-1])
+        return image, similarity(feats[self.votes], self.prototypes, self.present, self.vote_widths, image.shape[-1])
 
     def pseudo_labels(self, ws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(picture (B, 3, S, S), its pseudo-label map (B, S, S))``: the nearest prototype per pixel."""
         image, sim = self.pseudo_logits(ws)
         return image, sim.argmax(1)
+
+    def refine(self, onehot: torch.Tensor, codes: torch.Tensor | None, steps: int, lr: float = 0.02) -> torch.Tensor:
+        """The optional refinement by inversion: start from the encoder's W+ for maps ``(B, K, S, S)`` and
+        ``codes``, and take ``steps`` Adam steps on its layout layers (before ``mix_from``) to lower the
+        pseudo-labeller's cross-entropy against the map's labelled pixels, with a squared pull back to the
+        start. Returns the picture ``(B, 3, S, S)``; the weights do not move."""
+        with torch.no_grad():
+            start = self.ws(onehot, codes)
+        m = self.config.mix_from
+        layout = start[:, :m].clone().requires_grad_(True)
+        opt = torch.optim.Adam([layout], lr=lr)
+        known = onehot.sum(1) > 0
+        target = onehot.argmax(1)
+        with torch.enable_grad():
+            for _ in range(steps):
+                _, sim = self.pseudo_logits(torch.cat([layout, start[:, m:]], 1))
+                ce = F.cross_entropy(sim / self.config.temperature, target, reduction="none")
+                loss = (ce * known).sum() / known.sum().clamp(min=1) + (layout - start[:, :m]).square().mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        with torch.no_grad():
+            return self.generator.synthesis(torch.cat([layout.detach(), start[:, m:]], 1))
 
     def label_pictures(self, images: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Real pictures float ``(B, 3, S, S)`` in [-1, 1] → ``(pseudo-label maps (B, S, S), inversion error

@@ -67,8 +67,8 @@ class FewShotRecipe(MapRecipe):
         ws, err = project(model.generator, target, c.invert_steps)
         with torch.no_grad():
             _, feats = model.generator.synthesis(ws, features=True)
-            blocks = upsampled_blocks(feats, c.size)
-            protos, present = build_prototypes(blocks.cpu(), b.labels, c.classes, model.generator.synthesis.widths)
+            blocks = upsampled_blocks(feats[model.votes], c.size)
+            protos, present = build_prototypes(blocks.cpu(), b.labels, c.classes, model.vote_widths, c.per_class)
             model.prototypes.copy_(protos)
             model.present.copy_(present)
             model.example_ws.copy_(ws)
