@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 
 from imi.core.config import ConfigError, ExperimentConfig, ModelConfig, TrainConfig, apply_overrides
@@ -279,5 +280,7 @@ for _k in (1, 5):
 def resolve(preset: str, overrides: dict[str, str] | None = None) -> ExperimentConfig:
     """A preset with dotted overrides applied, e.g. ``{"train.lr": "1e-4"}``."""
     if preset not in PRESETS:
-        raise ConfigError(f"preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        close = difflib.get_close_matches(preset, PRESETS, n=3)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ConfigError(f"preset: unknown preset {preset!r}; {hint}`imi train --help` lists all {len(PRESETS)}")
     return apply_overrides(PRESETS[preset], overrides)

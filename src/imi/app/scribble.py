@@ -9,7 +9,6 @@ answers bad input with a message and leaves the state as it was.
 
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from imi.app.models import ModelCatalog
-from imi.app.synthesize import SCALE, hex_colour
+from imi.app.synthesize import SCALE, class_brush, class_legend, guard
 from imi.core.errors import ImiError
 from imi.core.serving import magnify
 from imi.core.viz import PALETTE, colour_labels
@@ -74,17 +73,7 @@ class ScribbleDemo:
 
     def guarded(self, fn):
         """Run a handler; a user error becomes the status message and the tab stays as it was."""
-
-        @functools.wraps(fn)
-        def run(*args):
-            try:
-                if args[-1] is None:
-                    raise ImiError("this tab has no sheet yet: pick a few-shot model")
-                return fn(*args)
-            except (ImiError, ValueError, OSError, TypeError) as err:
-                return (args[-1], *[_keep()] * 2, f"**Not done:** {err}")
-
-        return run
+        return guard(fn, 2, "this tab has no sheet yet: pick a few-shot model")
 
     def sheet(self, labels: np.ndarray) -> dict:
         """The editor's value: the scribble on white paper, magnified, as its background."""
@@ -145,12 +134,6 @@ class ScribbleDemo:
         return self.draw(seed, state, f"the same scribble, the look of seed {int(seed)}")
 
 
-def _keep():
-    import gradio as gr
-
-    return gr.update()
-
-
 def build_tab(demo: ScribbleDemo, app) -> None:
     """The few-shot tab's components and events, inside the app's ``gr.Blocks`` (API names /few_*)."""
     import gradio as gr
@@ -159,10 +142,7 @@ def build_tab(demo: ScribbleDemo, app) -> None:
     synth = demo.synth(names[0])
     classes, size = synth.classes, synth.size
     state = gr.State(None)
-    legend = " ".join(
-        f"<span style='background:{hex_colour(PALETTE[i])};padding:0 6px;border-radius:3px'>{c}</span>"
-        for i, c in enumerate(classes)
-    )
+    legend = class_legend(classes)
     gr.Markdown(
         "**Few-shot synthesis** (SPEC-semantic §2): this model saw only the K labelled avatars below, plus "
         "unlabelled ones. Scribble **a few strokes per part** on the white sheet (white = leave it to the "
@@ -175,9 +155,7 @@ def build_tab(demo: ScribbleDemo, app) -> None:
         with gr.Column():
             sheet = gr.ImageEditor(
                 label=f"scribble ({size}×{size}, shown {SCALE}×)", type="numpy", image_mode="RGB", layers=False,
-                sources=("upload",), transforms=(), elem_id="few-sheet",
-                brush=gr.Brush(default_size=SCALE * 2, colors=[hex_colour(PALETTE[i]) for i in range(len(classes))],
-                               color_mode="fixed"),
+                sources=("upload",), transforms=(), elem_id="few-sheet", brush=class_brush(classes),
             )  # fmt: skip
             with gr.Row():
                 strokes_btn = gr.Button("strokes of a test avatar", elem_id="few-strokes")

@@ -40,6 +40,38 @@ def hex_colour(rgb) -> str:
     return "#" + "".join(f"{int(v):02x}" for v in rgb)
 
 
+def class_legend(classes: list[str]) -> str:
+    """The class names on their palette colours (HTML for a Markdown block)."""
+    return " ".join(
+        f"<span style='background:{hex_colour(PALETTE[i])};padding:0 6px;border-radius:3px'>{c}</span>"
+        for i, c in enumerate(classes)
+    )
+
+
+def class_brush(classes: list[str]):
+    """A brush with one fixed colour per class (the tabs' map editors)."""
+    import gradio as gr
+
+    return gr.Brush(default_size=SCALE * 2, colors=[hex_colour(PALETTE[i]) for i in range(len(classes))],
+                    color_mode="fixed")  # fmt: skip
+
+
+def guard(fn, outputs: int, empty: str):
+    """A tab handler whose user errors become its status message, leaving the tab as it was: the state
+    and ``outputs`` unchanged components, then the message. ``empty``: said when there is no state yet."""
+
+    @functools.wraps(fn)
+    def run(*args):
+        try:
+            if args[-1] is None:
+                raise ImiError(empty)
+            return fn(*args)
+        except (ImiError, ValueError, OSError, TypeError) as err:  # TypeError: a cleared number box
+            return (args[-1], *[_keep()] * outputs, f"**Not done:** {err}")
+
+    return run
+
+
 def labels_of_painting(composite: np.ndarray, size: int, classes: int) -> np.ndarray:
     """A painted ``(size·s, size·s, 3|4)`` picture in the class colours → uint8 ``(size, size)`` labels:
     each cell takes the class whose colour is nearest to the cell's centre pixel (brush edges blend)."""
@@ -69,17 +101,7 @@ class SynthDemo:
 
     def guarded(self, fn):
         """Run a handler; a user error becomes the status message and the tab stays as it was."""
-
-        @functools.wraps(fn)
-        def run(*args):
-            try:
-                if args[-1] is None:
-                    raise ImiError("this tab has no map yet: pick a synthesis model")
-                return fn(*args)
-            except (ImiError, ValueError, OSError, TypeError) as err:  # TypeError: a cleared number box
-                return (args[-1], *[_keep()] * 3, f"**Not done:** {err}")
-
-        return run
+        return guard(fn, 3, "this tab has no map yet: pick a synthesis model")
 
     def painting(self, labels: np.ndarray) -> dict:
         """The editor's value: the coloured map, magnified, as its background (the brush paints on it)."""
@@ -180,10 +202,7 @@ def build_tab(demo: SynthDemo, app) -> None:
     synth = demo.synth(names[0])
     classes, size = synth.classes, synth.size
     state = gr.State(None)
-    legend = " ".join(
-        f"<span style='background:{hex_colour(PALETTE[i])};padding:0 6px;border-radius:3px'>{c}</span>"
-        for i, c in enumerate(classes)
-    )
+    legend = class_legend(classes)
     gr.Markdown(
         "Paint a **label map** (one colour per part) and draw it: every part has its own look per layer, "
         "so you can redraw the hair without touching the shirt, or copy a part's look from another "
@@ -197,9 +216,7 @@ def build_tab(demo: SynthDemo, app) -> None:
             painting = gr.ImageEditor(
                 label=f"label map — paint with the class colours ({size}×{size}, shown {SCALE}×)",
                 type="numpy", image_mode="RGB", layers=False, sources=("upload",), transforms=(),
-                canvas_size=(size * SCALE, size * SCALE), elem_id="synth-map",
-                brush=gr.Brush(default_size=SCALE * 2, colors=[hex_colour(PALETTE[i]) for i in range(len(classes))],
-                               color_mode="fixed"),
+                canvas_size=(size * SCALE, size * SCALE), elem_id="synth-map", brush=class_brush(classes),
             )  # fmt: skip
             with gr.Row():
                 random_btn = gr.Button("random test map", elem_id="synth-random")

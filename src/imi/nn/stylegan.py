@@ -16,11 +16,14 @@ So ``ws[:, :5]`` set the layout (4-16 px), ``ws[:, 5:]`` the colours and details
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from imi.core.config import at_least, check
 
 SQRT2 = math.sqrt(2.0)
 
@@ -222,3 +225,46 @@ def project(
         for p, r in zip(generator.parameters(), was, strict=True):
             p.requires_grad_(r)
     return ws.detach(), err
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """The style-based generator's settings, shared by every config that builds one (the prior's, and
+    the few-shot model's, which must equal its prior's).
+
+    Attributes:
+        size: the pictures' side (a power of two ≥ 8); W+ has ``2·log2(size) − 2`` layers (10 at 64).
+        z_dim, w_dim: latent and style sizes.
+        mapping_layers, mapping_lr: the mapping MLP's depth and learning-rate multiplier (StyleGAN: 8,
+            0.01; 4 suffice for avatars).
+        g_base, g_most: synthesis widths, ``min(g_most, g_base / resolution)`` (64×64: 128, 128, 64, 32, 16
+            channels from 4×4 up).
+    """
+
+    size: int = 64
+    z_dim: int = 128
+    w_dim: int = 128
+    mapping_layers: int = 4
+    mapping_lr: float = 0.01
+    g_base: int = 1024
+    g_most: int = 128
+
+    def check_generator(self) -> None:
+        """Refuse impossible generator settings (a subclass's ``__post_init__`` calls it)."""
+        power = self.size >= 8 and self.size & (self.size - 1) == 0
+        check(power, "size", f"must be a power of two ≥ 8, got {self.size}")
+        at_least(self, 1, "z_dim", "w_dim", "mapping_layers", "g_base", "g_most")
+        check(0 < self.mapping_lr <= 1, "mapping_lr", f"must be in (0, 1], got {self.mapping_lr}")
+
+    @property
+    def num_ws(self) -> int:
+        """W+ layers: ``2·log2(size) − 2``."""
+        return 2 * (self.size.bit_length() - 1) - 2
+
+    def generator_settings(self) -> dict:
+        """The shared fields and their values (what a few-shot model checks against its prior)."""
+        return {f.name: getattr(self, f.name) for f in fields(GeneratorSettings)}
+
+    def build_generator(self) -> StyleGenerator:
+        return StyleGenerator(self.size, self.z_dim, self.w_dim, self.mapping_layers, self.mapping_lr, self.g_base,
+                              self.g_most)  # fmt: skip

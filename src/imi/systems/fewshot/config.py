@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from imi.core.config import at_least, check, finite
+from imi.nn.stylegan import GeneratorSettings
 
 
 @dataclass(frozen=True)
-class FewShotConfig:
-    """What the few-shot model is made of.
+class FewShotConfig(GeneratorSettings):
+    """What the few-shot model is made of. Its generator settings (:class:`imi.nn.stylegan.GeneratorSettings`)
+    must equal its prior's.
 
     Attributes:
-        size, classes, vocab_size: the pictures' side, the label classes, the domain's tokenizer.
-        z_dim, w_dim, mapping_layers, mapping_lr, g_base, g_most: the prior's generator (must equal the
-            prior checkpoint's settings; :class:`imi.systems.stylegan.config.StyleGANConfig`).
+        classes, vocab_size: the label classes, the domain's tokenizer.
         prior: the prior checkpoint: a shipped name ("avatar-prior") or a folder path. It is read once,
             when training starts; the few-shot checkpoint then carries the generator's weights.
         shots: K, the labelled (picture, map) pairs: the first K of the train split (the data config's
@@ -36,15 +36,8 @@ class FewShotConfig:
             (full) pseudo map.
     """
 
-    size: int = 64
     classes: int = 10
     vocab_size: int = 14
-    z_dim: int = 128
-    w_dim: int = 128
-    mapping_layers: int = 4
-    mapping_lr: float = 0.01
-    g_base: int = 1024
-    g_most: int = 128
     prior: str = "avatar-prior"
     shots: int = 5
     invert_steps: int = 500
@@ -63,11 +56,9 @@ class FewShotConfig:
 
     def __post_init__(self) -> None:
         finite(self)
-        power = self.size >= 8 and self.size & (self.size - 1) == 0
-        check(power, "size", f"must be a power of two ≥ 8, got {self.size}")
+        self.check_generator()
         at_least(self, 2, "classes")
-        at_least(self, 1, "vocab_size", "z_dim", "w_dim", "mapping_layers", "g_base", "g_most", "shots", "per_class",
-                 "invert_steps", "enc_width", "pseudo_batch")  # fmt: skip
+        at_least(self, 1, "vocab_size", "shots", "per_class", "invert_steps", "enc_width", "pseudo_batch")
         at_least(self, 0, "lambda_w", "lambda_img", "lambda_seg")
         check(self.temperature > 0, "temperature", f"must be > 0, got {self.temperature}")
         check(0 <= self.scribble <= 1, "scribble", f"must be in [0, 1], got {self.scribble}")
@@ -78,11 +69,6 @@ class FewShotConfig:
         ok = 0 <= self.first_vote <= self.last_vote <= top
         got = f"{self.first_vote}, {self.last_vote}"
         check(ok, "first_vote", f"and last_vote must satisfy 0 ≤ first_vote ≤ last_vote ≤ {top}, got {got}")
-
-    @property
-    def num_ws(self) -> int:
-        """W+ layers of the generator: ``2·log2(size) − 2``."""
-        return 2 * (self.size.bit_length() - 1) - 2
 
     def to_dict(self) -> dict:
         return asdict(self)

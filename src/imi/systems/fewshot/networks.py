@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imi.nn.stylegan import StyleGenerator, project
+from imi.nn.stylegan import project
 from imi.systems.fewshot.config import FewShotConfig
 from imi.systems.fewshot.prototypes import similarity
 
@@ -59,7 +59,7 @@ class FewShot(nn.Module):
     def __init__(self, config: FewShotConfig):
         super().__init__()
         self.config = c = config
-        self.generator = StyleGenerator(c.size, c.z_dim, c.w_dim, c.mapping_layers, c.mapping_lr, c.g_base, c.g_most)
+        self.generator = c.build_generator()
         self.generator.requires_grad_(False)
         self.encoder = MapEncoder(c.classes, c.size, c.enc_width, self.generator.num_ws, c.w_dim)
         self.votes = slice(c.first_vote, c.last_vote + 1)  # the resolutions whose features vote

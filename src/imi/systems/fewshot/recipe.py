@@ -29,8 +29,6 @@ from imi.tasks.synthesize.batch import one_hot
 from imi.tasks.synthesize.metrics import confusion, mean_iou
 from imi.tasks.synthesize.recipe import MapRecipe
 
-PRIOR_FIELDS = ("size", "z_dim", "w_dim", "mapping_layers", "mapping_lr", "g_base", "g_most")
-
 
 def prior_folder(name: str) -> Path:
     """The prior checkpoint folder: a path, or a shipped checkpoint's name."""
@@ -54,8 +52,8 @@ class FewShotRecipe(MapRecipe):
         c = model.config
         folder = prior_folder(c.prior)
         theirs = read_document(folder)["experiment"]["model"]
-        wrong = [f"{k}: {getattr(c, k)} here, {theirs.get(k)} in the prior"
-                 for k in PRIOR_FIELDS if theirs.get(k) != getattr(c, k)]  # fmt: skip
+        wrong = [f"{k}: {v} here, {theirs.get(k)} in the prior" for k, v in c.generator_settings().items()
+                 if theirs.get(k) != v]  # fmt: skip
         if wrong:
             raise ConfigError(f"model: the prior {folder} has another generator ({'; '.join(wrong)})")
         model.load_prior(read_weights(folder))

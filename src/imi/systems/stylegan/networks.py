@@ -9,7 +9,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from imi.nn.stylegan import SQRT2, EqualConv, EqualLinear, StyleGenerator, channels
+from imi.nn.stylegan import SQRT2, EqualConv, EqualLinear, channels
 from imi.systems.stylegan.config import StyleGANConfig
 
 
@@ -63,7 +63,7 @@ class StyleGAN(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.generator = StyleGenerator(c.size, c.z_dim, c.w_dim, c.mapping_layers, c.mapping_lr, c.g_base, c.g_most)
+        self.generator = c.build_generator()
         self.ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.discriminator = Discriminator(c.size, c.d_base, c.d_most)
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))  # for the lazy R1 schedule
