@@ -166,7 +166,7 @@ def build_tab(demo: ScribbleDemo, app) -> None:
             looks_btn = gr.Button("another look (from the seed)", elem_id="few-looks")
         with gr.Column():
             examples = gr.Gallery(label="the K labelled examples it was given", columns=1, height=420,
-                                  elem_id="few-examples")  # fmt: skip
+                                  object_fit="contain", elem_id="few-examples")  # fmt: skip
     status = gr.Markdown(elem_id="few-status")
     view = [state, sheet, picture, status]
     g = demo.guarded
