@@ -18,11 +18,13 @@ from imi.core.config import ConfigError, ExperimentConfig, ModelConfig
 from imi.core.plugins import Domain, System
 from imi.domains.avatarmaps.domain import DOMAIN as AVATAR_MAPS
 from imi.domains.avatars.domain import DOMAIN as AVATARS
+from imi.domains.canvas.domain import DOMAIN as CANVAS_DIGITS
 from imi.domains.clipscenes.domain import DOMAIN as CLIPSCENES
 from imi.domains.digits.domain import DOMAIN as DIGITS
 from imi.domains.gridmnist.domain import DOMAIN as GRIDMNIST
 from imi.systems.clvae import SYSTEMS as CLVAE_SYSTEMS
 from imi.systems.contextgan import SYSTEMS as CONTEXTGAN_SYSTEMS
+from imi.systems.drag import SYSTEMS as DRAG_SYSTEMS
 from imi.systems.fewshot import SYSTEMS as FEWSHOT_SYSTEMS
 from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
 from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
@@ -36,6 +38,7 @@ DOMAINS: dict[str, Domain] = {
     "gridmnist": GRIDMNIST,
     "clipscenes": CLIPSCENES,
     "avatar-maps": AVATAR_MAPS,
+    "canvas-digits": CANVAS_DIGITS,
 }
 
 SYSTEMS: dict[str, System] = {
@@ -47,6 +50,7 @@ SYSTEMS: dict[str, System] = {
     **CLVAE_SYSTEMS,  # clvae, clvae-global, spade
     **STYLEGAN_SYSTEMS,  # stylegan (the unconditional prior)
     **FEWSHOT_SYSTEMS,  # fewshot (K labelled maps + the prior)
+    **DRAG_SYSTEMS,  # drag (the latent transformer on a prior)
 }
 
 

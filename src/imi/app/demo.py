@@ -27,7 +27,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from imi.app import caption, generate, scribble, starts, synthesize
+from imi.app import caption, drag, generate, scribble, starts, synthesize
 from imi.app.models import ModelCatalog
 from imi.core.errors import ImiError
 from imi.core.serving import HOST, magnify
@@ -251,6 +251,7 @@ TABS = {
     "generate": ("generate scenes", generate.GenerateDemo, generate.build_tab),
     "synthesize": ("draw from label maps", synthesize.SynthDemo, synthesize.build_tab),
     "scribble": ("few-shot scribbles", scribble.ScribbleDemo, scribble.build_tab),  # synthesis models taking scribbles
+    "drag": ("drag to edit", drag.DragDemo, drag.build_tab),
 }
 
 

@@ -76,6 +76,11 @@ class Domain:
             ``label_names["classes"]`` names the label values.
         features: a sampling domain: ``(uint8 pictures (B, 3, S, S)) →`` float ``(B, D)`` numpy feature
             vectors of its judge (realism as FID: the prior's dev score and its evaluation).
+        drag_tasks: a drag domain: ``(uint8 pictures (B, 3, S, S), seed) → (Drag, kinds)``: one drag per picture
+            that its judge can read exactly (the drag editor's dev score and evaluation).
+        motion: a drag domain: ``(before, after uint8 (B, 3, S, S), points (B, N, 2)) →`` where the points went,
+            read by its judge.
+        identity: a drag domain: ``(before, after) →`` bool ``(B,)``: the judge reads the same object.
         demo: what the web app offers beyond test items: ``random_item`` (``(seed, size) →`` a fresh
             uint8 picture), ``sketch`` (True: the sketch pad draws this domain's glyphs) and ``blank``
             (True: an empty canvas is a useful start, e.g. "put 3 on the middle").
@@ -101,6 +106,9 @@ class Domain:
     scene_ok: Callable[[Any, Any], dict[str, Any]] | None = None
     segment: Callable[[Any], Any] | None = None
     features: Callable[[Any], Any] | None = None
+    drag_tasks: Callable[[Any, int], Any] | None = None
+    motion: Callable[[Any, Any, Any], Any] | None = None
+    identity: Callable[[Any, Any], Any] | None = None
     tasks: tuple[str, ...] = ("edit",)
     demo: dict[str, Any] = field(default_factory=dict)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from itertools import pairwise
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imi.core.config import at_least, check
+from imi.core.checkpoint import SHIPPED, read_document, read_weights
+from imi.core.config import ConfigError, at_least, check
 
 SQRT2 = math.sqrt(2.0)
 
@@ -268,3 +270,27 @@ class GeneratorSettings:
     def build_generator(self) -> StyleGenerator:
         return StyleGenerator(self.size, self.z_dim, self.w_dim, self.mapping_layers, self.mapping_lr, self.g_base,
                               self.g_most)  # fmt: skip
+
+
+def prior_folder(name: str) -> Path:
+    """A prior checkpoint folder: a path, or a shipped checkpoint's name."""
+    path = Path(name)
+    path = path if path.is_dir() else SHIPPED / name
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"model.prior: {name!r} is neither a checkpoint folder nor a shipped prior")
+    return path
+
+
+def load_prior(generator: StyleGenerator, settings: GeneratorSettings, name: str) -> Path:
+    """Load prior ``name``'s averaged generator (its ``ema.*`` weights, strictly) into ``generator``, built
+    from ``settings``, which must equal the prior's own (else a clear error naming the differences).
+    Returns the prior's folder."""
+    folder = prior_folder(name)
+    theirs = read_document(folder)["experiment"]["model"]
+    wrong = [f"{k}: {v} here, {theirs.get(k)} in the prior" for k, v in settings.generator_settings().items()
+             if theirs.get(k) != v]  # fmt: skip
+    if wrong:
+        raise ConfigError(f"model: the prior {folder} has another generator ({'; '.join(wrong)})")
+    own = {k[len("ema."):]: v for k, v in read_weights(folder).items() if k.startswith("ema.")}
+    generator.load_state_dict(own, strict=True)
+    return folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imi.pipelines.caption import Captioner
+from imi.pipelines.drag import DragEditor
 from imi.pipelines.edit import Editor
 from imi.pipelines.generate import SceneGenerator
 from imi.pipelines.prior import StylePrior
@@ -12,7 +13,8 @@ from imi.pipelines.shipped import SHIPPED, shipped_names, task_of_folder
 from imi.pipelines.synthesize import Synthesizer
 
 PIPELINES = {"edit": Editor, "caption": Captioner, "generate": SceneGenerator, "synthesize": Synthesizer,
-             "sample": StylePrior}
+             "sample": StylePrior,
+             "drag": DragEditor}
 
 
 def task_of(name_or_path: str | Path) -> str:

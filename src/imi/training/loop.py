@@ -31,6 +31,7 @@ from imi.nn.optim import NonFiniteLoss
 from imi.registry import DOMAINS, SYSTEMS, build_model, read_config, system
 from imi.tasks.edit.batch import StepBatch
 from imi.training.caption import CaptionTraining
+from imi.training.drag import DragTraining
 from imi.training.edit import EditTraining
 from imi.training.generate import GenerateTraining
 from imi.training.sample import SampleTraining
@@ -39,7 +40,8 @@ from imi.training.synthesize import SynthesizeTraining
 SAMPLE_ITEMS = 8
 # What differs per task (inputs, batches, dev scores, samples); the loop itself is shared.
 TASKS = {"edit": EditTraining(), "caption": CaptionTraining(), "generate": GenerateTraining(),
-         "synthesize": SynthesizeTraining(), "sample": SampleTraining()}
+         "synthesize": SynthesizeTraining(), "sample": SampleTraining(),
+         "drag": DragTraining()}
 
 
 def next_run_dir(root: Path, preset: str) -> Path:

@@ -133,11 +133,6 @@ class FewShot(nn.Module):
         with torch.no_grad():
             return self.pseudo_labels(ws)[1], err
 
-    def load_prior(self, weights: dict[str, torch.Tensor]) -> None:
-        """The prior checkpoint's averaged generator (``ema.*`` keys) into ``generator``; strict."""
-        own = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}
-        self.generator.load_state_dict(own, strict=True)
-
     def inference_state(self) -> dict[str, torch.Tensor]:
         return {k: v for k, v in self.state_dict().items()}
 

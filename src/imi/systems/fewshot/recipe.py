@@ -12,31 +12,19 @@ picture against the full map. Only the encoder's weights move.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from imi.core.checkpoint import SHIPPED, read_document, read_weights
 from imi.core.config import ConfigError
 from imi.core.images import normalize
 from imi.nn.optim import descend
-from imi.nn.stylegan import project
+from imi.nn.stylegan import load_prior, project
 from imi.systems.fewshot.prototypes import build_prototypes, upsampled_blocks
 from imi.systems.fewshot.scribble import scribble
 from imi.tasks.synthesize.batch import one_hot
 from imi.tasks.synthesize.metrics import confusion, mean_iou
 from imi.tasks.synthesize.recipe import MapRecipe
-
-
-def prior_folder(name: str) -> Path:
-    """The prior checkpoint folder: a path, or a shipped checkpoint's name."""
-    path = Path(name)
-    path = path if path.is_dir() else SHIPPED / name
-    if not (path / "config.json").is_file():
-        raise ConfigError(f"model.prior: {name!r} is neither a checkpoint folder nor a shipped prior")
-    return path
 
 
 class FewShotRecipe(MapRecipe):
@@ -50,13 +38,7 @@ class FewShotRecipe(MapRecipe):
 
     def prepare(self, model, train_set) -> dict[str, float]:
         c = model.config
-        folder = prior_folder(c.prior)
-        theirs = read_document(folder)["experiment"]["model"]
-        wrong = [f"{k}: {v} here, {theirs.get(k)} in the prior" for k, v in c.generator_settings().items()
-                 if theirs.get(k) != v]  # fmt: skip
-        if wrong:
-            raise ConfigError(f"model: the prior {folder} has another generator ({'; '.join(wrong)})")
-        model.load_prior(read_weights(folder))
+        load_prior(model.generator, c, c.prior)
         if len(train_set) < c.shots:
             raise ConfigError(f"model.shots: {c.shots} labelled pairs wanted, the train split has {len(train_set)}")
         b = train_set.batch(np.arange(c.shots))
