@@ -48,6 +48,15 @@ FEW_TINY = (
     "--data.dev 4 --data.test 4 --data.cache_dir cache --model.invert_steps 2 --model.pseudo_batch 2 "
     "--model.enc_width 8 --train.max_steps 2 --train.val_items 4 --train.checkpoint_every 2"
 )
+CANVAS_PRIOR_TINY = (
+    "--data.train 16 --data.dev 4 --data.test 4 --model.g_base 64 --model.g_most 8 --model.enc_width 8 "
+    "--train.max_steps 2 --train.batch_size 4 --train.val_items 4 --train.checkpoint_every 2"
+)
+DRAG_TINY = (  # on the tiny prior the line before exported into the scratch folder
+    "--model.prior src/imi/checkpoints/canvas-prior --model.g_base 64 --model.g_most 8 --model.pairs 32 "
+    "--model.dev_pairs 8 --model.candidates 8 --model.d_model 16 --model.heads 2 --model.enc_layers 1 "
+    "--model.dec_layers 1 --train.max_steps 2 --train.batch_size 4 --train.val_items 8 --train.checkpoint_every 2"
+)
 COMPARE_TINY = "--limit 4 --pseudo-items 2 --invert-steps 2 --refine-steps 2 --out runs/compare-tiny"
 SKIP = "skip"
 HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, why)
@@ -95,6 +104,10 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     ),
     "imi fewshot compare avatar-maps-k5 runs/k5-spade avatar-maps": COMPARE_TINY,
     "imi bench avatar-maps --minutes 15": f"--minutes 0.005 {MAP_TINY}",
+    "imi drag edit --seed 4 --handles 30,30 --targets 40,30 --pins 22,38 --out drag.png": "",
+    "imi drag compare canvas-drag --drags 200": "--drags 4 --iterations 2 --out runs/drag-tiny",
+    "imi train --preset canvas-prior --export src/imi/checkpoints/canvas-prior": CANVAS_PRIOR_TINY,
+    "imi train --preset canvas-drag --export src/imi/checkpoints/canvas-drag": DRAG_TINY,
     'imi understand digits-minilm "erase the 7" "shrink the four on the left side"': "",
     "imi data digits --show 8 --out digits.png": "",
     "imi data digits --list-triplets --glyph 0 --split test": "",

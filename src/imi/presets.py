@@ -25,6 +25,7 @@ from imi.systems.drag.config import DragConfig
 from imi.systems.fewshot.config import FewShotConfig
 from imi.systems.latextgan.config import CaptionGANConfig
 from imi.systems.stylegan.config import StyleGANConfig
+from imi.systems.stylevae.config import StyleVAEConfig
 
 # The `+l1` variants: an L1 term on G(z, c_r), D and G stepped every iteration (TrainConfig).
 _L1 = {"lambda_rec": 100.0, "update_rule": "both"}
@@ -258,21 +259,37 @@ PRESETS["avatar-prior"] = ExperimentConfig(
 
 
 # The drag editor's prior (issue 27, SPEC-semantic §3): the same generator on canvas digits, whose glyphs sit
-# anywhere at any size, so the coarse styles carry the layout a drag moves. R1 is stronger than the avatar
-# prior's (its discriminator ran away at γ = 0.05).
+# anywhere at any size, so the coarse styles carry the layout a drag moves. "canvas-prior" learns it as a VAE's
+# decoder (non-adversarial: it cannot run away; its mapping learns at the full rate, so z ~ N(0, I) meets the
+# posterior's codes); "canvas-prior-gan" is the GAN prior's recipe, which collapsed onto one glyph by step 1,000
+# here (docs/RESULTS.md).
 PRESETS["canvas-prior"] = ExperimentConfig(
-    preset="canvas-prior", data=CanvasDataConfig(), variant="stylegan",
+    preset="canvas-prior", data=CanvasDataConfig(), variant="stylevae",
+    model=StyleVAEConfig(vocab_size=len(Vocabulary.build(DIGIT_WORDS)), mapping_lr=1.0, sigma=0.5),
+    train=TrainConfig(batch_size=32, lr=2e-3, beta1=0.9, beta2=0.99, epochs=1_000, max_steps=4_000, log_every=50,
+                      sample_every=500, checkpoint_every=500, val_items=500),
+)  # fmt: skip
+PRESETS["canvas-prior-gan"] = ExperimentConfig(
+    preset="canvas-prior-gan", data=CanvasDataConfig(), variant="stylegan",
     model=StyleGANConfig(vocab_size=len(Vocabulary.build(DIGIT_WORDS)), r1_gamma=0.5),
     train=TrainConfig(batch_size=32, lr=2e-3, beta1=0.0, beta2=0.99, epochs=1_000, max_steps=2_000, log_every=50,
                       sample_every=250, checkpoint_every=250, val_items=500),
 )  # fmt: skip
 
-# The drag editor (issue 27): the latent transformer on the canvas prior, from 20,000 cached flow pairs.
+
+# The drag editor (issue 27): the latent transformer on the canvas prior. "canvas-drag-pairs" learns from the
+# 20,000 cached flow pairs alone (SPEC-semantic §3); "canvas-drag" gives half of each batch to exact warps of
+# the first picture (beyond the paper: the prior's coarse styles carry the glyph's identity too, so a flow pair's
+# second latent often shows another digit; a warp never does).
+_DRAG = DragConfig(vocab_size=len(Vocabulary.build(DIGIT_WORDS)), prior="canvas-prior", mapping_lr=1.0)
+_DRAG_TRAIN = TrainConfig(batch_size=64, lr=3e-4, beta1=0.9, beta2=0.99, epochs=1_000, max_steps=3_000, log_every=50,
+                          lr_schedule="cosine", sample_every=500, checkpoint_every=500, val_items=500)  # fmt: skip
+PRESETS["canvas-drag-pairs"] = ExperimentConfig(
+    preset="canvas-drag-pairs", data=CanvasDataConfig(), variant="drag", model=_DRAG, train=_DRAG_TRAIN
+)
 PRESETS["canvas-drag"] = ExperimentConfig(
-    preset="canvas-drag", data=CanvasDataConfig(), variant="drag",
-    model=DragConfig(vocab_size=len(Vocabulary.build(DIGIT_WORDS)), prior="canvas-prior"),
-    train=TrainConfig(batch_size=64, lr=3e-4, beta1=0.9, beta2=0.99, epochs=1_000, max_steps=4_000, log_every=50,
-                      lr_schedule="cosine", sample_every=500, checkpoint_every=500, val_items=500),
+    preset="canvas-drag", data=CanvasDataConfig(), variant="drag", model=replace(_DRAG, warp_share=0.5),
+    train=replace(_DRAG_TRAIN, max_steps=2_000),
 )  # fmt: skip
 
 # Few-shot synthesis (issue 26, SPEC-semantic §2): K = 1 or 5 labelled pairs — the first K of the train

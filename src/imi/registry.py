@@ -30,6 +30,7 @@ from imi.systems.imi import SYSTEMS as IMI_SYSTEMS
 from imi.systems.latextgan import SYSTEMS as LATEXTGAN_SYSTEMS
 from imi.systems.ours import SYSTEMS as OURS_SYSTEMS
 from imi.systems.stylegan import SYSTEMS as STYLEGAN_SYSTEMS
+from imi.systems.stylevae import SYSTEMS as STYLEVAE_SYSTEMS
 from imi.systems.tim import SYSTEMS as TIM_SYSTEMS
 
 DOMAINS: dict[str, Domain] = {
@@ -49,6 +50,7 @@ SYSTEMS: dict[str, System] = {
     **CONTEXTGAN_SYSTEMS,  # context-gan, text-gan
     **CLVAE_SYSTEMS,  # clvae, clvae-global, spade
     **STYLEGAN_SYSTEMS,  # stylegan (the unconditional prior)
+    **STYLEVAE_SYSTEMS,  # stylevae (the same generator as a VAE decoder)
     **FEWSHOT_SYSTEMS,  # fewshot (K labelled maps + the prior)
     **DRAG_SYSTEMS,  # drag (the latent transformer on a prior)
 }

@@ -101,6 +101,8 @@ def compare(
     before = editor.pictures(ws)
     drag, kinds = domain.drag_tasks(before, seed)
     keep = torch.tensor([k != "none" for k in kinds])
+    if not keep.any():
+        raise ImiError(f"none of the {drags} prior samples shows anything the {editor.config.domain} judge can drag")
     ws, before, drag, kinds = ws[keep], before[keep], drag.select(keep), [k for k in kinds if k != "none"]
     chunks = range(0, len(ws), batch_size)
 

@@ -294,3 +294,23 @@ def load_prior(generator: StyleGenerator, settings: GeneratorSettings, name: str
     own = {k[len("ema."):]: v for k, v in read_weights(folder).items() if k.startswith("ema.")}
     generator.load_state_dict(own, strict=True)
     return folder
+
+
+def style_factor(cov: torch.Tensor) -> torch.Tensor:
+    """A square root ``L`` of a style covariance ``(D, D)`` (``L Lᵀ = cov``), from its eigen-decomposition with
+    the eigenvalues clamped at zero: a running estimate, or one stored in float16, may be only semi-definite."""
+    values, vectors = torch.linalg.eigh(0.5 * (cov + cov.t()).double())
+    return (vectors * values.clamp_min(0).sqrt()).to(cov.dtype)
+
+
+def prior_styles(name: str, generator: StyleGenerator, samples: int = 10_000) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prior's style distribution as a Gaussian ``(mean (D,), covariance (D, D))``: the one a VAE prior
+    ships (fitted to its data's codes), else the moments of ``generator``'s mapping of ``samples`` z ~ N(0, I)
+    (seed 0). Systems that draw pictures of a prior (the drag editor) draw their styles from it."""
+    weights = read_weights(prior_folder(name))
+    if "post_mean" in weights and "post_cov" in weights:
+        return weights["post_mean"].float(), weights["post_cov"].float()
+    with torch.no_grad():
+        z = torch.randn(samples, generator.z_dim, generator=torch.Generator().manual_seed(0))
+        w = generator.w(z.to(generator.w_avg.device)).cpu()
+    return w.mean(0), torch.cov(w.t())

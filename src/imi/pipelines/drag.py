@@ -72,13 +72,12 @@ class DragEditor:
         """W+'s shape ``(num_ws, w_dim)``."""
         return self.generator.num_ws, self.config.model.w_dim
 
-    @torch.no_grad()
     def sample_ws(self, n: int, seed: int) -> torch.Tensor:
         """W+ ``(n, num_ws, w_dim)`` of prior samples at the pairs' truncation; row i depends on ``seed`` and i."""
         check_seed(seed)
-        z = torch.randn(n, self.config.model.z_dim, generator=torch.Generator().manual_seed(int(seed)))
-        g = self.generator
-        return g.broadcast(g.w(z.to(self.device), self.config.model.truncation)).cpu()
+        z = torch.randn(n, self.config.model.w_dim, generator=torch.Generator().manual_seed(int(seed)))
+        with torch.no_grad():
+            return self.generator.broadcast(self.model.start_styles(z.to(self.device))).cpu()
 
     def sample_latent(self, seed: int = 0) -> torch.Tensor:
         """One prior sample's W+ ``(num_ws, w_dim)``."""

@@ -62,6 +62,11 @@ class StylePrior:
         return next(self.model.parameters()).device
 
     @property
+    def latent_dim(self) -> int:
+        """What :meth:`latents` draws per picture: z (a GAN prior) or a whitened style (a VAE prior)."""
+        return self.model.latent_dim
+
+    @property
     def size(self) -> int:
         return self.config.model.size
 
@@ -70,7 +75,7 @@ class StylePrior:
         check_seed(seed)
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ImiError(f"n must be a positive integer, got {n!r:.40}")
-        return torch.randn(int(n), self.config.model.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+        return torch.randn(int(n), self.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
 
     @staticmethod
     def _truncation(value: float) -> float:
@@ -81,8 +86,7 @@ class StylePrior:
     @torch.no_grad()
     def ws(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
         """Latents ``(B, z_dim)`` → W+ ``(B, num_ws, w_dim)`` (one style at every layer)."""
-        g = self.generator
-        return g.broadcast(g.w(z.to(self.device), self._truncation(truncation))).cpu()
+        return self.generator.broadcast(self.model.styles(z.to(self.device), self._truncation(truncation))).cpu()
 
     @torch.no_grad()
     def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:

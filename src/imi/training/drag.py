@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from imi.core.config import ConfigError
-from imi.nn.stylegan import load_prior
+from imi.nn.stylegan import load_prior, prior_styles
 from imi.pipelines.drag import DragEditor
 from imi.registry import DOMAINS
 from imi.systems.drag.pairs import PairSplit, pair_cache
@@ -30,7 +30,7 @@ class DragTraining:
             raise ConfigError(f"the {trainer.config.domain} domain has no drag judge")
         generator = c.build_generator().requires_grad_(False)
         folder = load_prior(generator, c, c.prior)
-        cache = pair_cache(generator, c, folder)
+        cache = pair_cache(generator, prior_styles(c.prior, generator), c, folder)
         if not cache.complete:
             if not trainer.dist.is_main:
                 raise ConfigError(f"the drag pairs {cache.path} are not built: run one process first")
@@ -57,24 +57,25 @@ class DragTraining:
     @once_per_step
     @torch.no_grad()
     def dev_scores(self, trainer, items: int) -> dict[str, float]:
-        """``val_latent`` (the loss on the first ``items`` dev pairs, tokens of a fixed draw), ``val_still``
-        (the same for no move), and the judge's reading of 64 drags of prior samples: ``val_md_ratio``,
-        ``val_drift``, ``val_identity``."""
+        """``val_objective`` (the training loss on the first ``items`` dev pairs, tokens and warps of a fixed
+        draw), ``val_latent`` and ``val_still`` (the flow pairs' error on the coarse styles, and that of no move),
+        and the judge's reading of 64 drags of prior samples: ``val_md_ratio``, ``val_drift``, ``val_identity``."""
         model = trainer.model
         model.eval()
         b = trainer.dev_set.batch(np.arange(min(items, len(trainer.dev_set)))).to(trainer.dist.device)
-        out = trainer.recipe.losses(model, b, trainer.config.train, torch.Generator().manual_seed(0))
+        objective = trainer.recipe.losses(model, b, trainer.config.train, torch.Generator().manual_seed(0))["loss"]
+        out = trainer.recipe.pair_losses(model, b, torch.Generator().manual_seed(0))
         ws, before, drag = self._drags(trainer)
         after = trainer.pipeline.pictures(trainer.pipeline.drag_tensors(ws, drag))
         domain = DOMAINS[trainer.config.domain]
         s = summary(score_drags(before, after, drag, domain.motion, domain.identity))
         model.train()
-        return {"val_latent": float(out["loss"]), "val_still": float(out["still"]), "val_md_ratio": s["md_ratio"],
-                "val_drift": s["drift"], "val_identity": s["identity"]}  # fmt: skip
+        return {"val_objective": float(objective), "val_latent": float(out["loss"]), "val_still": float(out["still"]),
+                "val_md_ratio": s["md_ratio"], "val_drift": s["drift"], "val_identity": s["identity"]}  # fmt: skip
 
     def validation_score(self, trainer, items: int) -> float:
-        """The dev pairs' latent error (label-free): the lowest is exported."""
-        return self.dev_scores(trainer, items)["val_latent"]
+        """The training objective on the dev pairs (label-free): the lowest is exported."""
+        return self.dev_scores(trainer, items)["val_objective"]
 
     def save_samples(self, trainer, batch) -> None:
         """Eight judge-read drags of prior samples: each picture with its drag, and the result."""

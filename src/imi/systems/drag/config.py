@@ -32,6 +32,14 @@ class DragConfig(GeneratorSettings):
         max_logexp: … and when its log-expansion (from the flow's Jacobian) is within ±this (no tearing).
         max_tokens: tokens per training example, at most (at least one).
         pin_below: a token whose flow is shorter than this (pixels) becomes a pin: zero displacement, flagged.
+        warp_share: beyond the paper, the share of each batch that learns from exact warps instead of flow
+            pairs: the first picture moved or scaled about a point by a random affine map (a procedural,
+            label-free motion), the tokens its exact displacements, and the loss the L1 between the picture of
+            the predicted latent and the warped picture (through the frozen generator). A flow pair's second
+            latent may show another glyph (the prior's layout and identity share its coarse layers); a warp
+            never does. 0: the paper's pairs alone.
+        lambda_warp: the warp examples' loss weight.
+        warp_shift, warp_scale: the warps' largest translation (pixels) and largest |log scale|.
         d_model, heads, enc_layers, dec_layers: the transformer (encoder over the tokens, decoder over the
             latent layers).
     """
@@ -50,6 +58,10 @@ class DragConfig(GeneratorSettings):
     max_logexp: float = 0.5
     max_tokens: int = 6
     pin_below: float = 0.75
+    warp_share: float = 0.0
+    lambda_warp: float = 10.0
+    warp_shift: float = 16.0
+    warp_scale: float = 0.35
     d_model: int = 192
     heads: int = 4
     enc_layers: int = 3
@@ -65,7 +77,8 @@ class DragConfig(GeneratorSettings):
         check(0 < self.truncation <= 1, "truncation", f"must be in (0, 1], got {self.truncation}")
         check(self.flow in FLOWS, "flow", f"must be one of {FLOWS}, got {self.flow!r}")
         check(self.d_model % self.heads == 0, "d_model", f"must be a multiple of heads ({self.heads})")
-        at_least(self, 0, "fb_tolerance", "max_logexp", "pin_below")
+        at_least(self, 0, "fb_tolerance", "max_logexp", "pin_below", "lambda_warp", "warp_shift", "warp_scale")
+        check(0 <= self.warp_share <= 1, "warp_share", f"must be in [0, 1], got {self.warp_share}")
         check(bool(self.prior), "prior", "must name the prior checkpoint")
 
     def to_dict(self) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from imi.nn.stylegan import style_factor
 from imi.systems.drag.config import DragConfig
 from imi.tasks.drag.points import Drag, Tokens, drag_tokens, point_features
 
@@ -53,7 +54,9 @@ class LatentTransformer(nn.Module):
 class DragTransformer(nn.Module):
     """A drag model (:class:`imi.tasks.drag.model.DragModel`): the prior's generator, frozen, and the latent
     transformer. Buffers ``w_mean``, ``w_std`` ``(w_dim,)``: the prior's style statistics at the pairs'
-    truncation (set when training starts), the units the transformer reads and writes in."""
+    truncation (set when training starts), the units the transformer reads and writes in; ``start_mean``,
+    ``start_cov``: the prior's style Gaussian (:func:`imi.nn.stylegan.prior_styles`), which the pairs and the
+    editor's start pictures are drawn from."""
 
     def __init__(self, config: DragConfig):
         super().__init__()
@@ -62,11 +65,17 @@ class DragTransformer(nn.Module):
         self.transformer = LatentTransformer(config, self.generator.feature_dim)
         self.register_buffer("w_mean", torch.zeros(config.w_dim))
         self.register_buffer("w_std", torch.ones(config.w_dim))
+        self.register_buffer("start_mean", torch.zeros(config.w_dim))
+        self.register_buffer("start_cov", torch.eye(config.w_dim))
 
     def train(self, mode: bool = True) -> DragTransformer:
         super().train(mode)
         self.generator.eval()  # frozen: never in training mode
         return self
+
+    def start_styles(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, w_dim)`` ~ N(0, I) → styles of the prior's Gaussian at the pairs' truncation."""
+        return self.start_mean + self.config.truncation * z @ style_factor(self.start_cov).t()
 
     def moved(self, ws: torch.Tensor, tokens: Tokens, feats: torch.Tensor) -> torch.Tensor:
         """W+ ``(B, L, D)``, tokens and their features → the new W+ (layers past ``coarse`` unchanged)."""

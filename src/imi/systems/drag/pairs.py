@@ -24,6 +24,7 @@ import torch
 from imi.core.cache import ChunkedCache, cache_root, config_key
 from imi.core.flow import grey, log_expansion, optical_flow
 from imi.core.images import denormalize
+from imi.nn.stylegan import style_factor
 from imi.systems.drag.config import DragConfig
 from imi.tasks.drag.batch import PairBatch
 
@@ -58,17 +59,17 @@ def flow_points(a: np.ndarray, b: np.ndarray, k: int, c: DragConfig, rng: np.ran
     return np.stack([x, y], 1).astype(np.float32), f.astype(np.float32), le.astype(np.float32), ok
 
 
-def pair_styles(generator, c: DragConfig, split: str, start: int, stop: int, seed: int):
+def pair_styles(styles, c: DragConfig, split: str, start: int, stop: int, seed: int):
     """Styles and shares of pairs ``start … stop − 1``: ``(w1, w2 (n, w_dim), alpha (n,))``, each pair from its
-    own seeded stream."""
+    own seeded stream; ``styles`` = (mean, covariance) of the prior's style Gaussian, drawn at the pairs'
+    truncation."""
     z, alpha = [], []
     for i in range(start, stop):
         rng = torch.Generator().manual_seed(hash_seed(seed, SPLITS.index(split), i))
-        z.append(torch.randn(2, c.z_dim, generator=rng))
+        z.append(torch.randn(2, c.w_dim, generator=rng))
         alpha.append(c.alpha_min + (c.alpha_max - c.alpha_min) * torch.rand((), generator=rng).item())
-    z = torch.stack(z)
-    with torch.no_grad():
-        w = generator.w(z.flatten(0, 1), c.truncation).view(len(z), 2, -1)
+    mean, cov = styles
+    w = mean + c.truncation * torch.stack(z) @ style_factor(cov).t()
     return w[:, 0], w[:, 1], torch.tensor(alpha)
 
 
@@ -83,9 +84,9 @@ def second(ws1: torch.Tensor, w2: torch.Tensor, alpha: torch.Tensor, coarse: int
     return ws2
 
 
-def pair_job(generator, c: DragConfig, seed: int, split: str, start: int, stop: int):
+def pair_job(generator, styles, c: DragConfig, seed: int, split: str, start: int, stop: int):
     """The cached arrays of pairs ``start … stop − 1`` (see the module docstring)."""
-    w1, w2, alpha = pair_styles(generator, c, split, start, stop, seed)
+    w1, w2, alpha = pair_styles(styles, c, split, start, stop, seed)
     ws1 = generator.broadcast(w1)
     with torch.no_grad():
         a = denormalize(generator.synthesis(ws1), "tanh").numpy()
@@ -96,8 +97,11 @@ def pair_job(generator, c: DragConfig, seed: int, split: str, start: int, stop: 
     return w1.numpy(), w2.numpy(), alpha.numpy().astype(np.float32), points, flow, logexp, ok
 
 
-def pair_cache(generator, c: DragConfig, prior: Path, seed: int = 0, cache_dir: str | None = None) -> ChunkedCache:
-    """The pair cache of ``generator`` (the prior in folder ``prior``; its weights' hash names the cache)."""
+def pair_cache(
+    generator, styles, c: DragConfig, prior: Path, seed: int = 0, cache_dir: str | None = None
+) -> ChunkedCache:
+    """The pair cache of ``generator`` and its style Gaussian ``styles`` (the prior in folder ``prior``; its
+    weights' hash names the cache)."""
     weights = hashlib.sha256((prior / "model.safetensors").read_bytes()).hexdigest()[:16]
     fields = ("coarse", "pairs", "dev_pairs", "truncation", "alpha_min", "alpha_max", "candidates", "flow",
               "fb_tolerance", "max_logexp")  # fmt: skip
@@ -109,7 +113,7 @@ def pair_cache(generator, c: DragConfig, prior: Path, seed: int = 0, cache_dir: 
               "ok": ((k,), np.bool_)}  # fmt: skip
     return ChunkedCache(
         cache_root(cache_dir) / f"drag-pairs-{config_key(about)}", {"train": c.pairs, "dev": c.dev_pairs}, arrays,
-        partial(pair_job, generator, c, seed), chunk=250, about=about, desc="drag pairs",
+        partial(pair_job, generator, styles, c, seed), chunk=250, about=about, desc="drag pairs",
         build_hint="imi train --preset <a drag preset> (the pairs are built when training starts)",
     )  # fmt: skip
 

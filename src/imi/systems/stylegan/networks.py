@@ -86,6 +86,15 @@ class StyleGAN(nn.Module):
         for e, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
             e.copy_(b)
 
+    @property
+    def latent_dim(self) -> int:
+        """A latent is a z of the mapping network."""
+        return self.config.z_dim
+
+    def styles(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
+        """Latents ``(B, z_dim)`` → styles ``(B, w_dim)`` through the averaged mapping (truncated)."""
+        return self.ema.w(z, truncation)
+
     def sample(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
         """Pictures ``(B, 3, S, S)`` in about [-1, 1] of latents ``(B, z_dim)`` by the averaged generator."""
         return self.ema(z, truncation)

@@ -23,6 +23,10 @@ class PairBatch:
     logexp: torch.Tensor
     ok: torch.Tensor
 
+    def select(self, idx) -> PairBatch:
+        return PairBatch(*(v[idx] for v in (self.w1, self.w2, self.alpha, self.points, self.flow, self.logexp,
+                                            self.ok)))  # fmt: skip
+
     def to(self, device) -> PairBatch:
         return PairBatch(*(v.to(device) for v in (self.w1, self.w2, self.alpha, self.points, self.flow,
                                                   self.logexp, self.ok)))  # fmt: skip

@@ -30,7 +30,7 @@ class OptimiseSettings:
     supervise_radius / track_radius (pixels), pin_weight, stop_px, feature_res (the activations read)."""
 
     iterations: int = 200
-    lr: float = 2e-3
+    lr: float = 3e-2  # DragGAN's 2e-3 moved 22 canvas drags to 68 % of their length in 100 iterations; 3e-2: 34 %
     layers: int = 4
     supervise_radius: int = 2
     track_radius: int = 4

@@ -17,6 +17,12 @@ class PriorModel(Protocol):
     config: object
     ema: torch.nn.Module
 
+    latent_dim: int  # values per latent
+
+    def styles(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
+        """Latents ``(B, latent_dim)`` ~ N(0, I) → styles ``(B, w_dim)`` (pulled toward the mean by 1 − truncation)."""
+        ...
+
     def sample(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
         """Float ``(B, 3, S, S)`` in about [-1, 1] of latents ``(B, z_dim)``."""
         ...
