@@ -659,7 +659,7 @@ def drag_edit(
 def drag_compare(
     checkpoint: Annotated[str, typer.Argument(help="A shipped drag editor or a checkpoint folder.")] = "canvas-drag",
     drags: Annotated[int, typer.Option(help="Drags of prior samples (the judge's tasks).")] = 200,
-    iterations: Annotated[int, typer.Option(help="The baseline's most iterations per drag.")] = 160,
+    iterations: Annotated[int, typer.Option(help="The baseline's most iterations per drag (0: no baseline).")] = 160,
     seed: Annotated[int, typer.Option(help="Seed of the prior samples and their drags.")] = 2,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("runs/drag-compare"),
 ) -> None:
