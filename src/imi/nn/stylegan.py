@@ -314,3 +314,13 @@ def prior_styles(name: str, generator: StyleGenerator, samples: int = 10_000) ->
         z = torch.randn(samples, generator.z_dim, generator=torch.Generator().manual_seed(0))
         w = generator.w(z.to(generator.w_avg.device)).cpu()
     return w.mean(0), torch.cov(w.t())
+
+
+@torch.no_grad()
+def average_into(ema: StyleGenerator, generator: StyleGenerator, beta: float) -> None:
+    """``ema ← beta · ema + (1 − beta) · generator`` (the running average a prior ships); buffers (the mean w)
+    are copied."""
+    for e, p in zip(ema.parameters(), generator.parameters(), strict=True):
+        e.lerp_(p, 1 - beta)
+    for e, b in zip(ema.buffers(), generator.buffers(), strict=True):
+        e.copy_(b)

@@ -9,7 +9,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from imi.nn.stylegan import SQRT2, EqualConv, EqualLinear, channels
+from imi.nn.stylegan import SQRT2, EqualConv, EqualLinear, average_into, channels
 from imi.systems.stylegan.config import StyleGANConfig
 
 
@@ -78,13 +78,9 @@ class StyleGAN(nn.Module):
     def d_parameters(self):
         return self.discriminator.parameters()
 
-    @torch.no_grad()
     def update_ema(self, beta: float) -> None:
         """``ema ← beta · ema + (1 − beta) · generator``; buffers (the mean w) are copied."""
-        for e, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            e.lerp_(p, 1 - beta)
-        for e, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            e.copy_(b)
+        average_into(self.ema, self.generator, beta)
 
     @property
     def latent_dim(self) -> int:

@@ -8,7 +8,7 @@ import copy
 import torch
 from torch import nn
 
-from imi.nn.stylegan import style_factor
+from imi.nn.stylegan import average_into, style_factor
 from imi.systems.stylevae.config import StyleVAEConfig
 
 
@@ -51,13 +51,9 @@ class StyleVAE(nn.Module):
     def num_ws(self) -> int:
         return self.generator.num_ws
 
-    @torch.no_grad()
     def update_ema(self, beta: float) -> None:
         """``ema ← beta · ema + (1 − beta) · generator``; buffers (the mean w) are copied."""
-        for e, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            e.lerp_(p, 1 - beta)
-        for e, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            e.copy_(b)
+        average_into(self.ema, self.generator, beta)
 
     @property
     def latent_dim(self) -> int:
