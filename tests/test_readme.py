@@ -104,7 +104,7 @@ HOW = {  # command as written → "" (as written), extra tiny flags, or (SKIP, w
     ),
     "imi fewshot compare avatar-maps-k5 runs/k5-spade avatar-maps": COMPARE_TINY,
     "imi bench avatar-maps --minutes 15": f"--minutes 0.005 {MAP_TINY}",
-    "imi drag edit --seed 4 --handles 30,30 --targets 40,30 --pins 22,38 --out drag.png": "",
+    "imi drag edit --seed 4 --handles 27,46 --targets 37,46 --pins 24,58 --out drag.png": "",
     "imi drag compare canvas-drag --drags 200": "--drags 4 --iterations 2 --out runs/drag-tiny",
     "imi train --preset canvas-prior --export src/imi/checkpoints/canvas-prior": CANVAS_PRIOR_TINY,
     "imi train --preset canvas-drag --export src/imi/checkpoints/canvas-drag": DRAG_TINY,

@@ -634,7 +634,7 @@ def drag_edit(
     method: Annotated[str, typer.Option(help="transformer (one pass) or optimise (DragGAN-style).")] = "transformer",
     out: Annotated[Path, typer.Option(help="Before (with the drag drawn) and after (PNG).")] = Path("drag.png"),
 ) -> None:
-    """Drag points of a generated picture: imi drag edit --seed 3 --handles 30,30 --targets 40,30 --pins 24,40."""
+    """Drag points of a generated picture: imi drag edit --seed 4 --handles 27,46 --targets 37,46 --pins 24,58."""
     from PIL import Image
 
     from imi.core.images import load_image

@@ -1,8 +1,8 @@
 """The drag pipeline: move points of a generated picture, pin others, get the new picture in one pass.
 
     editor = imi.DragEditor.from_pretrained("canvas-drag")
-    start = editor.sample_latent(seed=3)                    # W+ (10, 128) of a prior sample
-    result = editor.drag(start, handles=[(30, 28)], targets=[(40, 28)], pins=[(22, 40)])
+    start = editor.sample_latent(seed=4)                    # W+ (10, 128) of a prior sample
+    result = editor.drag(start, handles=[(27, 46)], targets=[(37, 46)], pins=[(24, 58)])
     result.image                                            # uint8 (64, 64, 3)
     result.latent                                           # W+ to drag further
 
