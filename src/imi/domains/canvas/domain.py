@@ -43,7 +43,7 @@ def test_item(config: CanvasDataConfig, index: int) -> tuple[np.ndarray, str]:
 
 
 def _no_report(*args, **kwargs):
-    raise ImiError("canvas digits are evaluated through their drag editor: `imi drag eval`")
+    raise ImiError("canvas digits are evaluated through their drag editor (`imi drag compare`); a prior: `imi sample`")
 
 
 DOMAIN = Domain(
