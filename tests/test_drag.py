@@ -305,13 +305,13 @@ def test_warp_examples_move_the_picture_as_their_tokens_say(test_split):
 
 
 def test_the_shipped_editor_and_the_baseline_move_dragged_points():
-    """The shipped editor on 32 judge-read drags of prior samples: the handles land well nearer their targets
-    than with no edit (an untrained editor changes nothing: ratio 1); so does the baseline in 40 iterations."""
+    """The shipped editor on 16 judge-read drags of prior samples: the handles land well nearer their targets
+    than with no edit (an untrained editor changes nothing: ratio 1); so does the baseline in 20 iterations."""
     from imi.pipelines.drag import DragEditor
     from imi.tasks.drag.optimise import OptimiseSettings
 
     editor = DragEditor.from_pretrained("canvas-drag")
-    ws = editor.sample_ws(32, 7)
+    ws = editor.sample_ws(16, 7)
     before = editor.pictures(ws)
     drag, kinds = drag_tasks(before, 7)
     keep = torch.tensor([k != "none" for k in kinds])
@@ -319,6 +319,6 @@ def test_the_shipped_editor_and_the_baseline_move_dragged_points():
     after = editor.pictures(editor.drag_tensors(ws, drag))
     ours = summary(score_drags(before, after, drag, motion, identity))
     assert ours["md_ratio"] < 0.7 and ours["md_none"] >= 8
-    found = editor.optimise_tensors(ws, drag, OptimiseSettings(iterations=40, layers=4))
+    found = editor.optimise_tensors(ws, drag, OptimiseSettings(iterations=20, layers=4))
     theirs = summary(score_drags(before, editor.pictures(found.ws), drag, motion, identity))
-    assert theirs["md_ratio"] < 0.7 and (found.iterations <= 40).all()
+    assert theirs["md_ratio"] < 0.7 and (found.iterations <= 20).all()
